@@ -1,0 +1,148 @@
+//! Recognising an exported file by its content.
+
+use std::io::Read;
+
+use evidra_collector_core::CollectError;
+use serde_json::Value;
+
+use crate::{MAX_FILE_BYTES, SourceFile, aws_config, credential_report, iam_account, iam_details};
+
+/// The export formats this collector understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    CredentialReport,
+    AuthorizationDetails,
+    PasswordPolicy,
+    AccountSummary,
+    ConfigSnapshot,
+    ConfigRecorders,
+    ConfigRecorderStatus,
+}
+
+impl Kind {
+    /// The API operation the file is the output of, as recorded in its evidence source.
+    pub fn operation(self) -> &'static str {
+        match self {
+            Kind::CredentialReport => "iam:GetCredentialReport",
+            Kind::AuthorizationDetails => "iam:GetAccountAuthorizationDetails",
+            Kind::PasswordPolicy => "iam:GetAccountPasswordPolicy",
+            Kind::AccountSummary => "iam:GetAccountSummary",
+            Kind::ConfigSnapshot => "config:DeliverConfigSnapshot",
+            Kind::ConfigRecorders => "config:DescribeConfigurationRecorders",
+            Kind::ConfigRecorderStatus => "config:DescribeConfigurationRecorderStatus",
+        }
+    }
+}
+
+/// A recognised file, parsed.
+pub enum Content {
+    CredentialReport(credential_report::Report),
+    AuthorizationDetails(iam_details::Details),
+    PasswordPolicy(Option<Value>),
+    AccountSummary(Value),
+    ConfigSnapshot(aws_config::Snapshot),
+    ConfigRecorders(Vec<Value>),
+    ConfigRecorderStatus(Vec<Value>),
+}
+
+impl Content {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Content::CredentialReport(_) => Kind::CredentialReport,
+            Content::AuthorizationDetails(_) => Kind::AuthorizationDetails,
+            Content::PasswordPolicy(_) => Kind::PasswordPolicy,
+            Content::AccountSummary(_) => Kind::AccountSummary,
+            Content::ConfigSnapshot(_) => Kind::ConfigSnapshot,
+            Content::ConfigRecorders(_) => Kind::ConfigRecorders,
+            Content::ConfigRecorderStatus(_) => Kind::ConfigRecorderStatus,
+        }
+    }
+}
+
+const KNOWN: &str = "expected one of: an IAM credential report (CSV), the JSON output of `aws iam get-account-authorization-details`, \
+`get-account-password-policy`, `get-account-summary`, `aws configservice describe-configuration-recorders` or \
+`describe-configuration-recorder-status`, or an AWS Config configuration snapshot";
+
+pub fn bad(file: &SourceFile, what: impl Into<String>) -> CollectError {
+    CollectError::BadFile {
+        path: file.path.clone(),
+        what: what.into(),
+    }
+}
+
+/// Recognises `file` by content and parses it.
+pub fn parse(file: &SourceFile) -> Result<Content, CollectError> {
+    let text = decoded_text(file)?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let value: Value = serde_json::from_str(trimmed).map_err(|e| bad(file, format!("not valid JSON: {e}")))?;
+        return parse_json(file, value);
+    }
+    if credential_report::looks_like(trimmed) {
+        return credential_report::parse(trimmed)
+            .map(Content::CredentialReport)
+            .map_err(|what| bad(file, what));
+    }
+    Err(bad(file, format!("not a recognised export ({KNOWN})")))
+}
+
+fn parse_json(file: &SourceFile, value: Value) -> Result<Content, CollectError> {
+    let Some(object) = value.as_object() else {
+        return Err(bad(
+            file,
+            format!("a JSON array at the top level is not a recognised export ({KNOWN})"),
+        ));
+    };
+    let has = |key: &str| object.contains_key(key);
+    let err = |what: String| bad(file, what);
+    if has("UserDetailList") || has("GroupDetailList") || has("RoleDetailList") {
+        return iam_details::parse(value)
+            .map(Content::AuthorizationDetails)
+            .map_err(err);
+    }
+    if has("PasswordPolicy") {
+        return iam_account::password_policy(value)
+            .map(Content::PasswordPolicy)
+            .map_err(err);
+    }
+    if has("SummaryMap") {
+        return iam_account::summary(value).map(Content::AccountSummary).map_err(err);
+    }
+    if has("configurationItems") || has("configSnapshotId") {
+        return aws_config::snapshot(value).map(Content::ConfigSnapshot).map_err(err);
+    }
+    if has("ConfigurationRecorders") {
+        return aws_config::list(value, "ConfigurationRecorders")
+            .map(Content::ConfigRecorders)
+            .map_err(err);
+    }
+    if has("ConfigurationRecordersStatus") {
+        return aws_config::list(value, "ConfigurationRecordersStatus")
+            .map(Content::ConfigRecorderStatus)
+            .map_err(err);
+    }
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).take(5).collect();
+    keys.sort_unstable();
+    Err(bad(
+        file,
+        format!("JSON with top-level keys {keys:?} is not a recognised export ({KNOWN})"),
+    ))
+}
+
+/// The file's text, gunzipped first when it is gzip (Config delivers `.json.gz`).
+fn decoded_text(file: &SourceFile) -> Result<String, CollectError> {
+    let bytes = if file.bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(file.bytes.as_slice())
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| bad(file, format!("gzip data does not decompress: {e}")))?;
+        if out.len() as u64 > MAX_FILE_BYTES {
+            return Err(bad(file, "decompresses to more than 2 GiB; refusing it"));
+        }
+        out
+    } else {
+        file.bytes.clone()
+    };
+    String::from_utf8(bytes).map_err(|e| bad(file, format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))
+}

@@ -1,0 +1,139 @@
+//! The files collector: imports what people really export from their clouds.
+//!
+//! Every file is recognised by its content (not its name), stored verbatim as
+//! evidence, and normalised into resource records. A file that is not recognised or
+//! does not parse stops the import with an error naming the file: an audit tool that
+//! silently skips evidence would report passes it never checked.
+
+mod assemble;
+mod aws_config;
+mod credential_report;
+mod detect;
+mod iam_account;
+mod iam_details;
+mod locate;
+mod policy_document;
+
+use std::path::{Path, PathBuf};
+
+use evidra_collector_core::{Batch, BatchSink, BoxFuture, CollectContext, CollectError, Collector};
+
+pub use detect::Kind;
+
+/// Decompressed files larger than this are refused: a Config snapshot of a very large
+/// account is a few hundred MiB, and a gzip bomb must not exhaust memory.
+const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// One file to import: its path relative to the imported folder, and its bytes.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// Where the files come from.
+enum Origin {
+    Dir(PathBuf),
+    Memory { label: String, files: Vec<SourceFile> },
+}
+
+pub struct FilesCollector {
+    origin: Origin,
+}
+
+impl FilesCollector {
+    /// Imports every file below `root` (recursively; hidden files and `README.md` are
+    /// not evidence and are passed over).
+    pub fn from_dir(root: impl Into<PathBuf>) -> Self {
+        Self {
+            origin: Origin::Dir(root.into()),
+        }
+    }
+
+    /// Imports files already in memory (the demo estate embedded in the binary).
+    pub fn from_files(label: impl Into<String>, files: Vec<SourceFile>) -> Self {
+        Self {
+            origin: Origin::Memory {
+                label: label.into(),
+                files,
+            },
+        }
+    }
+}
+
+impl Collector for FilesCollector {
+    fn name(&self) -> &str {
+        "files"
+    }
+
+    fn collect<'a>(
+        &'a self,
+        ctx: &'a CollectContext,
+        sink: &'a dyn BatchSink,
+    ) -> BoxFuture<'a, Result<(), CollectError>> {
+        Box::pin(async move {
+            let batch = match &self.origin {
+                Origin::Dir(root) => {
+                    let files = read_dir(root)?;
+                    import(&root.display().to_string(), &files, &ctx.started_at)?
+                }
+                Origin::Memory { label, files } => import(label, files, &ctx.started_at)?,
+            };
+            sink.write(batch)?;
+            Ok(())
+        })
+    }
+}
+
+/// Reads every evidence file below `root`, sorted by path so imports are deterministic.
+pub fn read_dir(root: &Path) -> Result<Vec<SourceFile>, CollectError> {
+    let io = |path: &Path, source| CollectError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(root).map_err(|e| io(root, e))?;
+    if !meta.is_dir() {
+        return Err(CollectError::BadFile {
+            path: root.to_path_buf(),
+            what: "not a folder: --path takes the folder of exported files".into(),
+        });
+    }
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))? {
+            let entry = entry.map_err(|e| io(&dir, e))?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
+                continue;
+            }
+            let kind = entry.file_type().map_err(|e| io(&path, e))?;
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() {
+                let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+                let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                files.push(SourceFile { path: rel, bytes });
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    if files.is_empty() {
+        return Err(CollectError::BadFile {
+            path: root.to_path_buf(),
+            what: "no exported files in this folder".into(),
+        });
+    }
+    Ok(files)
+}
+
+/// Recognises, parses and normalises `files` (from the folder `label`) into one batch.
+pub fn import(label: &str, files: &[SourceFile], collected_at: &str) -> Result<Batch, CollectError> {
+    let mut parsed = Vec::with_capacity(files.len());
+    for file in files {
+        let content = detect::parse(file)?;
+        parsed.push((file, content));
+    }
+    assemble::batch(label, &parsed, collected_at)
+}

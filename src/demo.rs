@@ -1,0 +1,23 @@
+//! `evidra demo`: the whole job on the demo estate embedded in the binary
+//! (`examples/demo/`), with no cloud account.
+
+use evidra_collector_files::{FilesCollector, SourceFile};
+
+/// The demo estate's files, as embedded at build time.
+pub fn files() -> Vec<SourceFile> {
+    crate::catalogue::demo_files()
+        .iter()
+        .map(|(path, bytes)| SourceFile {
+            path: (*path).into(),
+            bytes: bytes.to_vec(),
+        })
+        .collect()
+}
+
+/// A files collector over the embedded demo estate.
+pub fn collector() -> FilesCollector {
+    FilesCollector::from_files(
+        "examples/demo",
+        files().into_iter().filter(|f| !f.path.ends_with("README.md")).collect(),
+    )
+}

@@ -1,0 +1,393 @@
+//! The engine: evaluates each control's Rego rule one scope at a time and turns the
+//! rule's results, the collectors' gaps and observations into findings.
+//!
+//! The engine, not the rule, applies the audit rules (DESIGN.md):
+//! - a gap covering a control's scope makes its findings there `error`;
+//! - "no resources" is `not_applicable` only where the collector observed the full
+//!   listing; otherwise the control has nothing to say about that scope;
+//! - every finding cites the evidence its resources came from.
+//!
+//! So a rule stays a few lines about one thing.
+
+mod status;
+pub mod testing;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use evidra_collector_core::{Gap, ResourceRecord, Scope};
+use serde_json::{Value, json};
+
+pub use status::Status;
+
+use crate::catalogue::{Catalogue, Control};
+use crate::store::{RunData, StoredFinding};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{file}: {message}")]
+    Rule { file: String, message: String },
+    #[error("evaluation time `{0}` is not an RFC 3339 time")]
+    BadTime(String),
+}
+
+/// The resource type of scope-level findings (no single resource is concerned).
+pub const SCOPE_TYPE: &str = "scope";
+
+/// Compiles a control's rule, checking it declares `package controls.<id>` and a
+/// `results` rule.
+pub fn compile(control: &Control) -> Result<regorus::Engine, EngineError> {
+    let err = |message: String| EngineError::Rule {
+        file: control.rego_source.clone(),
+        message,
+    };
+    let mut engine = regorus::Engine::new();
+    let package = engine
+        .add_policy(control.rego_source.clone(), control.rego.clone())
+        .map_err(|e| err(e.to_string()))?;
+    let expected = format!("data.{}", control.package());
+    if package != expected {
+        return Err(err(format!(
+            "declares package `{}`; control `{}` needs `package {}`",
+            package.trim_start_matches("data."),
+            control.id,
+            control.package()
+        )));
+    }
+    if !control.rego.contains("results") {
+        return Err(err("defines no `results` rule".into()));
+    }
+    Ok(engine)
+}
+
+/// Evaluates every control of `catalogue` over one run's data, at time `now`.
+pub fn evaluate(catalogue: &Catalogue, data: &RunData, now: &str) -> Result<Vec<StoredFinding>, EngineError> {
+    let now_ns = now_ns(now)?;
+    let index = Index::new(data);
+    let mut findings = Vec::new();
+    for control in &catalogue.controls {
+        findings.extend(evaluate_control(control, &index, now, now_ns)?);
+    }
+    findings.sort();
+    Ok(findings)
+}
+
+fn now_ns(now: &str) -> Result<i128, EngineError> {
+    crate::time_fmt::parse(now)
+        .map(|t| t.unix_timestamp_nanos())
+        .map_err(|_| EngineError::BadTime(now.to_owned()))
+}
+
+/// A run's data indexed by resource type, so each control reads only its own types.
+pub struct Index<'a> {
+    resources: BTreeMap<&'a str, Vec<&'a ResourceRecord>>,
+    observed: BTreeMap<(&'a str, Scope), &'a [String]>,
+    gaps: &'a [(Gap, String)],
+}
+
+impl<'a> Index<'a> {
+    pub fn new(data: &'a RunData) -> Self {
+        let mut resources: BTreeMap<&str, Vec<&ResourceRecord>> = BTreeMap::new();
+        for r in &data.resources {
+            resources.entry(r.resource_type.as_str()).or_default().push(r);
+        }
+        let observed = data
+            .observations
+            .iter()
+            .map(|o| ((o.resource_type.as_str(), o.scope.clone()), o.evidence.as_slice()))
+            .collect();
+        Self {
+            resources,
+            observed,
+            gaps: &data.gaps,
+        }
+    }
+}
+
+fn gap_affects(gap: &Gap, types: &[String]) -> bool {
+    gap.resource_types.iter().any(|t| t == "*" || types.contains(t))
+}
+
+fn gap_covers(gap: &Gap, scope: &Scope) -> bool {
+    gap.scope.provider == scope.provider
+        && (gap.scope.account == "*" || gap.scope.account == scope.account)
+        && (gap.scope.region == "*" || gap.scope.region == scope.region)
+}
+
+fn finding(
+    control: &Control,
+    scope: &Scope,
+    resource_type: &str,
+    resource_id: &str,
+    status: Status,
+    message: String,
+    evidence: BTreeSet<String>,
+) -> StoredFinding {
+    StoredFinding {
+        control: control.id.clone(),
+        provider: scope.provider.clone(),
+        account: scope.account.clone(),
+        region: scope.region.clone(),
+        resource_type: resource_type.to_owned(),
+        resource_id: resource_id.to_owned(),
+        status: status.as_str().to_owned(),
+        message,
+        evidence: evidence.into_iter().collect(),
+    }
+}
+
+/// Evaluates one control over the indexed run.
+pub fn evaluate_control(
+    control: &Control,
+    index: &Index<'_>,
+    now: &str,
+    now_ns: i128,
+) -> Result<Vec<StoredFinding>, EngineError> {
+    let types = &control.resource_types;
+    let mut scopes: BTreeSet<Scope> = BTreeSet::new();
+    for t in types {
+        scopes.extend(index.resources.get(t.as_str()).into_iter().flatten().map(|r| r.scope()));
+        scopes.extend(index.observed.keys().filter(|(ot, _)| ot == t).map(|(_, s)| s.clone()));
+    }
+    scopes.extend(
+        index
+            .gaps
+            .iter()
+            .filter(|(g, _)| gap_affects(g, types))
+            .map(|(g, _)| g.scope.clone()),
+    );
+
+    let mut engine: Option<regorus::Engine> = None;
+    let mut out = Vec::new();
+    for scope in scopes {
+        let resources: Vec<&ResourceRecord> = types
+            .iter()
+            .flat_map(|t| index.resources.get(t.as_str()).into_iter().flatten())
+            .filter(|r| r.provider == scope.provider && r.account == scope.account && r.region == scope.region)
+            .copied()
+            .collect();
+        let gaps: Vec<&(Gap, String)> = index
+            .gaps
+            .iter()
+            .filter(|(g, _)| gap_affects(g, types) && gap_covers(g, &scope))
+            .collect();
+        let observed: BTreeSet<String> = types
+            .iter()
+            .filter_map(|t| index.observed.get(&(t.as_str(), scope.clone())))
+            .flat_map(|e| e.iter().cloned())
+            .collect();
+        let unknown: Vec<&String> = types
+            .iter()
+            .filter(|t| {
+                !index.observed.contains_key(&(t.as_str(), scope.clone()))
+                    && !resources.iter().any(|r| &r.resource_type == *t)
+            })
+            .collect();
+
+        if !gaps.is_empty() || !unknown.is_empty() {
+            let mut reasons: Vec<String> = gaps
+                .iter()
+                .map(|(g, _)| format!("{} failed: {}", g.operation, g.error))
+                .collect();
+            if !unknown.is_empty() {
+                reasons.push(format!(
+                    "no evidence collected for {}",
+                    unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            let gap_evidence: BTreeSet<String> = gaps
+                .iter()
+                .map(|(_, sha)| sha.clone())
+                .chain(observed.iter().cloned())
+                .collect();
+            let message = format!("evidence incomplete: {}", reasons.join("; "));
+            if resources.is_empty() {
+                out.push(finding(
+                    control,
+                    &scope,
+                    SCOPE_TYPE,
+                    &scope.to_string(),
+                    Status::Error,
+                    message,
+                    gap_evidence,
+                ));
+            } else {
+                for r in &resources {
+                    let mut evidence = gap_evidence.clone();
+                    evidence.extend(r.evidence.iter().cloned());
+                    out.push(finding(
+                        control,
+                        &scope,
+                        &r.resource_type,
+                        &r.resource_id,
+                        Status::Error,
+                        message.clone(),
+                        evidence,
+                    ));
+                }
+            }
+            continue;
+        }
+
+        let engine = match &mut engine {
+            Some(engine) => engine,
+            None => engine.insert(compile(control)?),
+        };
+        let results = run_rule(control, engine, &scope, &resources, now, now_ns);
+        out.extend(findings_from(control, &scope, &resources, observed, results));
+    }
+    Ok(out)
+}
+
+/// One result of a rule: `Ok((resource, type, status, message))` or the rule's failure.
+type RuleResults = Result<Vec<(String, Option<String>, String, String)>, String>;
+
+fn run_rule(
+    control: &Control,
+    engine: &mut regorus::Engine,
+    scope: &Scope,
+    resources: &[&ResourceRecord],
+    now: &str,
+    now_ns: i128,
+) -> RuleResults {
+    let input = json!({
+        "scope": {"provider": scope.provider, "account": scope.account, "region": scope.region, "id": scope.to_string()},
+        "now": now,
+        "now_ns": now_ns as i64,
+        "resources": resources.iter().map(|r| json!({
+            "provider": r.provider, "account": r.account, "region": r.region,
+            "type": r.resource_type, "id": r.resource_id, "properties": r.properties,
+        })).collect::<Vec<_>>(),
+    });
+    engine
+        .set_input_json(&input.to_string())
+        .map_err(|e| format!("input: {e}"))?;
+    let value = engine
+        .eval_rule(format!("data.{}.results", control.package()))
+        .map_err(|e| e.to_string())?;
+    let text = value.to_json_str().map_err(|e| e.to_string())?;
+    let parsed: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let items = match parsed {
+        Value::Array(items) => items,
+        Value::Null => Vec::new(),
+        other => return Err(format!("`results` must be a set of objects, got {other}")),
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let field = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_owned);
+            let resource = field("resource").ok_or_else(|| format!("a result has no `resource`: {item}"))?;
+            let status = field("status").ok_or_else(|| format!("a result has no `status`: {item}"))?;
+            let message = field("message").unwrap_or_default();
+            Ok((resource, field("type"), status, message))
+        })
+        .collect()
+}
+
+fn findings_from(
+    control: &Control,
+    scope: &Scope,
+    resources: &[&ResourceRecord],
+    observed: BTreeSet<String>,
+    results: RuleResults,
+) -> Vec<StoredFinding> {
+    let mut out = Vec::new();
+    let results = match results {
+        Ok(results) => results,
+        Err(e) => {
+            let message = format!("the rule failed to evaluate: {e}");
+            if resources.is_empty() {
+                return vec![finding(
+                    control,
+                    scope,
+                    SCOPE_TYPE,
+                    &scope.to_string(),
+                    Status::Error,
+                    message,
+                    observed,
+                )];
+            }
+            return resources
+                .iter()
+                .map(|r| {
+                    finding(
+                        control,
+                        scope,
+                        &r.resource_type,
+                        &r.resource_id,
+                        Status::Error,
+                        message.clone(),
+                        r.evidence.iter().cloned().collect(),
+                    )
+                })
+                .collect();
+        }
+    };
+    let by_id: BTreeMap<&str, &ResourceRecord> = resources.iter().map(|r| (r.resource_id.as_str(), *r)).collect();
+    // Worst result per resource: a rule that says both pass and fail for one resource fails it.
+    let mut best: BTreeMap<(String, String), (Status, String)> = BTreeMap::new();
+    for (resource, explicit_type, status, message) in results {
+        let (status, message) = match Status::from_rule(&status) {
+            Some(s) => (s, message),
+            None => (Status::Error, format!("the rule returned unknown status `{status}`")),
+        };
+        let resource_type = by_id
+            .get(resource.as_str())
+            .map(|r| r.resource_type.clone())
+            .or(explicit_type)
+            .unwrap_or_else(|| SCOPE_TYPE.to_owned());
+        let key = (resource_type, resource);
+        let replace = match best.get(&key) {
+            None => true,
+            Some((s, m)) => (status.rank(), &message) > (s.rank(), m),
+        };
+        if replace {
+            best.insert(key, (status, message));
+        }
+    }
+    let all_evidence: BTreeSet<String> = resources
+        .iter()
+        .flat_map(|r| r.evidence.iter().cloned())
+        .chain(observed.iter().cloned())
+        .collect();
+    for ((resource_type, resource), (status, message)) in &best {
+        let evidence = match by_id.get(resource.as_str()) {
+            Some(r) => r.evidence.iter().cloned().collect(),
+            None => all_evidence.clone(),
+        };
+        out.push(finding(
+            control,
+            scope,
+            resource_type,
+            resource,
+            *status,
+            message.clone(),
+            evidence,
+        ));
+    }
+    for r in resources {
+        if !best.keys().any(|(_, id)| id == &r.resource_id) {
+            out.push(finding(
+                control,
+                scope,
+                &r.resource_type,
+                &r.resource_id,
+                Status::Error,
+                "the rule gave no result for this resource".into(),
+                r.evidence.iter().cloned().collect(),
+            ));
+        }
+    }
+    if out.is_empty() {
+        let names = control.resource_types.join(", ");
+        out.push(finding(
+            control,
+            scope,
+            SCOPE_TYPE,
+            &scope.to_string(),
+            Status::NotApplicable,
+            format!("no {names} in this scope"),
+            observed,
+        ));
+    }
+    out
+}

@@ -1,0 +1,17 @@
+//! evidra: compliance and audit evidence, from collection to auditor-ready reports.
+//!
+//! The flow (see DESIGN.md): collectors → [`store`] → [`engine`] → findings → [`report`].
+//! `main.rs` is only the command line; everything it does is reachable from here.
+
+pub mod canonical;
+pub mod catalogue;
+pub mod collect;
+pub mod config;
+pub mod demo;
+pub mod engine;
+pub mod report;
+pub mod store;
+pub mod time_fmt;
+
+/// The tool's version, as written into reports and manifests.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

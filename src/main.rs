@@ -1,0 +1,364 @@
+//! The `evidra` command line. Only argument parsing and printing live here; the work
+//! is in the library.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use evidra::catalogue::Catalogue;
+use evidra::collect::{self, SourceKind, SourceOptions};
+use evidra::config::Config;
+use evidra::report::{self, Format};
+use evidra::store::{RunStatus, Store, verify};
+
+/// Exit codes (DESIGN.md): 0 done, 1 error, 2 usage, 3 partial run, 4 verification failed.
+const EXIT_PARTIAL: u8 = 3;
+const EXIT_VERIFY: u8 = 4;
+
+#[derive(Parser)]
+#[command(
+    name = "evidra",
+    version,
+    about = "Compliance and audit evidence: collect, evaluate against SOC 2 and ISO 27001, report"
+)]
+struct Cli {
+    /// The evidence store (SQLite).
+    #[arg(long, global = true, env = "EVIDRA_DB", default_value = "evidra.db")]
+    db: PathBuf,
+    /// Settings file (default: ./evidra.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Evaluate at this time instead of the run's start (RFC 3339), to reproduce a
+    /// past evaluation.
+    #[arg(long, global = true, env = "EVIDRA_NOW", hide = true)]
+    now: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The whole job on the built-in demo estate: collect, evaluate, write reports.
+    Demo {
+        /// Where to write the reports.
+        #[arg(long, default_value = "evidra-out")]
+        out: PathBuf,
+    },
+    /// Collect, store and evaluate one run; prints the run id.
+    Collect {
+        #[arg(long, value_enum, required = true)]
+        source: Vec<SourceArg>,
+        /// The folder of exported files (for `--source files`).
+        #[arg(long)]
+        path: Option<PathBuf>,
+        /// Extra control folders, beside the built-in catalogue.
+        #[arg(long)]
+        controls: Vec<PathBuf>,
+    },
+    /// Render a report of one run.
+    Report {
+        #[arg(long)]
+        framework: String,
+        #[arg(long, value_enum, default_value = "html")]
+        format: FormatArg,
+        /// A run id (or unique prefix), or `latest`.
+        #[arg(long, default_value = "latest")]
+        run: String,
+        /// Output file (default: stdout).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        controls: Vec<PathBuf>,
+    },
+    /// List runs, oldest first.
+    Runs {
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Recompute every hash and the run chain; exit 4 on any break.
+    Verify,
+    /// The control catalogue.
+    Controls {
+        #[command(subcommand)]
+        command: ControlsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ControlsCommand {
+    /// Every control: id, title, severity, requirements.
+    List {
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Run the controls' own test cases (the built-in ones, plus DIR's).
+    Test { dir: Option<PathBuf> },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SourceArg {
+    Files,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Html,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("evidra: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Demo { out } => demo(&cli.db, &out, &config, cli.now),
+        Command::Collect { source, path, controls } => {
+            let catalogue = catalogue(&config, &controls)?;
+            let store = Store::open(&cli.db)?;
+            let options = SourceOptions { path };
+            let collectors = source
+                .iter()
+                .map(|s| {
+                    collect::collector_for(
+                        match s {
+                            SourceArg::Files => SourceKind::Files,
+                        },
+                        &options,
+                    )
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let outcome = runtime()?.block_on(collect::run(&store, &catalogue, &collectors, cli.now))?;
+            for id in &outcome.recovered {
+                eprintln!("note: run {id} had been interrupted; it is now sealed as partial");
+            }
+            eprintln!(
+                "run {} {}: {} findings, {} gaps, manifest {}",
+                outcome.run.id,
+                outcome.run.status.as_str(),
+                outcome.findings,
+                outcome.gaps,
+                outcome.run.manifest.as_deref().unwrap_or("-")
+            );
+            println!("{}", outcome.run.id);
+            Ok(if outcome.run.status == RunStatus::Partial {
+                EXIT_PARTIAL
+            } else {
+                0
+            })
+        }
+        Command::Report {
+            framework,
+            format,
+            run,
+            output,
+            controls,
+        } => {
+            let catalogue = catalogue(&config, &controls)?;
+            let store = open_existing(&cli.db)?;
+            let run = store.resolve_run(&run)?;
+            let model = report::build(&store, &catalogue, &run, &framework, config.organisation.clone())?;
+            let format = match format {
+                FormatArg::Html => Format::Html,
+                FormatArg::Json => Format::Json,
+            };
+            let bytes = report::render(&model, format)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?
+                }
+                None => std::io::stdout().write_all(&bytes)?,
+            }
+            Ok(0)
+        }
+        Command::Runs { format } => {
+            let store = open_existing(&cli.db)?;
+            let runs = store.runs()?;
+            if format == ListFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+            } else {
+                println!("{:<4} {:<36} {:<20} {:<9} MANIFEST", "#", "RUN", "STARTED", "STATUS");
+                for r in runs {
+                    let manifest = r.manifest.as_deref().map(|m| &m[..16.min(m.len())]).unwrap_or("-");
+                    println!(
+                        "{:<4} {:<36} {:<20} {:<9} {manifest}",
+                        r.seq,
+                        r.id,
+                        r.started_at,
+                        r.status.as_str()
+                    );
+                }
+            }
+            Ok(0)
+        }
+        Command::Verify => {
+            let store = open_existing(&cli.db)?;
+            let report = verify::verify(&store)?;
+            if report.problems.is_empty() {
+                println!(
+                    "ok: {} runs and {} evidence blobs verified; the chain holds",
+                    report.runs, report.blobs
+                );
+                Ok(0)
+            } else {
+                for p in &report.problems {
+                    println!("BROKEN: {p}");
+                }
+                eprintln!(
+                    "verification failed: {} problem(s) in {}",
+                    report.problems.len(),
+                    cli.db.display()
+                );
+                Ok(EXIT_VERIFY)
+            }
+        }
+        Command::Controls { command } => controls(command, &config),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn catalogue(config: &Config, extra: &[PathBuf]) -> Result<Catalogue> {
+    let mut dirs = config.controls.clone();
+    dirs.extend(extra.iter().cloned());
+    Ok(Catalogue::with_dirs(&dirs)?)
+}
+
+/// Opens a store that must already exist (reports and checks never create one).
+fn open_existing(path: &Path) -> Result<Store> {
+    if !path.exists() {
+        bail!(
+            "{}: no evidence store here (run `evidra collect` or `evidra demo` first, or pass --db)",
+            path.display()
+        );
+    }
+    Ok(Store::open(path)?)
+}
+
+fn demo(db: &Path, out: &Path, config: &Config, now: Option<String>) -> Result<u8> {
+    let catalogue = catalogue(config, &[])?;
+    let store = Store::open(db)?;
+    let collectors: Vec<Box<dyn evidra_collector_core::Collector>> = vec![Box::new(evidra::demo::collector())];
+    let outcome = runtime()?.block_on(collect::run(&store, &catalogue, &collectors, now))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let organisation = config
+        .organisation
+        .clone()
+        .or_else(|| Some("Acme Analytics (demo)".into()));
+    println!(
+        "evidra demo: run {} ({}) in {}",
+        outcome.run.id,
+        outcome.run.status.as_str(),
+        db.display()
+    );
+    println!(
+        "  {} findings, {} gaps in coverage, manifest {}",
+        outcome.findings,
+        outcome.gaps,
+        outcome.run.manifest.as_deref().unwrap_or("-")
+    );
+    for framework in ["soc2", "iso27001"] {
+        let model = report::build(&store, &catalogue, &outcome.run, framework, organisation.clone())?;
+        let mut written = Vec::new();
+        for format in [Format::Html, Format::Json] {
+            let path = out.join(format!("{framework}.{}", format.extension()));
+            std::fs::write(&path, report::render(&model, format)?)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written.push(path.display().to_string());
+        }
+        let n = |s: &str| model.summary.by_status.get(s).copied().unwrap_or(0);
+        println!(
+            "  {:<20} {:>3} requirements: {:>3} passing, {:>3} failing, {:>3} error, {:>3} manual, {:>3} waived, {:>3} n/a",
+            model.framework.name,
+            model.summary.requirements,
+            n("pass"),
+            n("fail"),
+            n("error"),
+            n("manual"),
+            n("waived"),
+            n("not_applicable")
+        );
+        println!("  {:<20} {}", "", written.join(", "));
+    }
+    println!(
+        "Open {} in a browser; `evidra verify` checks the evidence chain.",
+        out.join("soc2.html").display()
+    );
+    Ok(0)
+}
+
+fn controls(command: ControlsCommand, config: &Config) -> Result<u8> {
+    match command {
+        ControlsCommand::List { format } => {
+            let catalogue = catalogue(config, &[])?;
+            if format == ListFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&catalogue.controls)?);
+            } else {
+                for c in &catalogue.controls {
+                    let soc2 = c.requirement_ids("soc2").join(",");
+                    let iso = c.requirement_ids("iso27001").join(",");
+                    println!(
+                        "{:<44} {:<9} {}  [SOC 2 {soc2}; ISO {iso}]",
+                        c.id,
+                        c.severity.as_str(),
+                        c.title
+                    );
+                }
+            }
+            Ok(0)
+        }
+        ControlsCommand::Test { dir } => {
+            let catalogue = catalogue(config, dir.as_slice())?;
+            let controls: Vec<_> = match &dir {
+                Some(d) => {
+                    let prefix = d.display().to_string();
+                    catalogue
+                        .controls
+                        .iter()
+                        .filter(|c| c.source.starts_with(&prefix))
+                        .collect()
+                }
+                None => catalogue.controls.iter().collect(),
+            };
+            let results = evidra::engine::testing::run_all(controls.iter().copied());
+            let failed: Vec<_> = results.iter().filter(|r| !r.failures.is_empty()).collect();
+            for r in &failed {
+                for f in &r.failures {
+                    println!("FAIL {} / {}: {f}", r.control, r.case);
+                }
+            }
+            let without: Vec<&str> = controls
+                .iter()
+                .filter(|c| c.tests.is_empty())
+                .map(|c| c.id.as_str())
+                .collect();
+            for id in &without {
+                println!("FAIL {id}: has no test cases");
+            }
+            println!(
+                "{} passed, {} failed",
+                results.len() - failed.len(),
+                failed.len() + without.len()
+            );
+            Ok(if failed.is_empty() && without.is_empty() { 0 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! What a report says, computed once for every format.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::ReportError;
+use crate::catalogue::{Catalogue, Control, Framework};
+use crate::engine::Status;
+use crate::store::{EvidenceMeta, Run, Store, StoredFinding};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceRef {
+    pub provider: String,
+    pub account: String,
+    pub region: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub control: String,
+    pub status: Status,
+    pub severity: String,
+    pub resource: ResourceRef,
+    pub message: String,
+    pub evidence: Vec<String>,
+    pub requirements: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GapView {
+    pub collector: String,
+    pub scope: String,
+    pub operation: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementView {
+    pub framework: String,
+    pub id: String,
+    pub family: String,
+    pub title: String,
+    pub status: Status,
+    pub controls: Vec<String>,
+    /// Finding counts by status, over the requirement's controls.
+    pub counts: BTreeMap<String, usize>,
+    /// What an auditor expects, when the status is `manual`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub requirements: usize,
+    pub by_status: BTreeMap<String, usize>,
+    pub findings_by_status: BTreeMap<String, usize>,
+}
+
+/// Everything one report shows.
+#[derive(Debug, Clone)]
+pub struct ReportModel {
+    pub organisation: Option<String>,
+    pub framework: Framework,
+    pub run: Run,
+    pub gaps: Vec<GapView>,
+    pub findings: Vec<Finding>,
+    pub requirements: Vec<RequirementView>,
+    pub summary: Summary,
+    /// Evidence records cited by the findings of this report.
+    pub evidence: Vec<EvidenceMeta>,
+    /// The controls that appear in this report, by ID.
+    pub controls: BTreeMap<String, Control>,
+}
+
+pub fn build(
+    store: &Store,
+    catalogue: &Catalogue,
+    run: &Run,
+    framework: &str,
+    organisation: Option<String>,
+) -> Result<ReportModel, ReportError> {
+    let Some(fw) = catalogue.framework(framework) else {
+        let known: Vec<&str> = catalogue.frameworks.keys().map(String::as_str).collect();
+        return Err(ReportError::UnknownFramework(framework.to_owned(), known.join(", ")));
+    };
+    let stored = store.findings(&run.id)?;
+    let controls: BTreeMap<String, Control> = catalogue
+        .controls
+        .iter()
+        .filter(|c| c.requirements.iter().any(|m| m.framework == framework))
+        .map(|c| (c.id.clone(), c.clone()))
+        .collect();
+    let findings: Vec<Finding> = stored
+        .iter()
+        .filter_map(|f| controls.get(&f.control).map(|c| finding(f, c)))
+        .collect();
+
+    let mut requirements = Vec::new();
+    for requirement in &fw.requirements {
+        let ids: Vec<String> = controls
+            .values()
+            .filter(|c| c.requirement_ids(framework).contains(&requirement.id))
+            .map(|c| c.id.clone())
+            .collect();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for f in findings.iter().filter(|f| ids.contains(&f.control)) {
+            *counts.entry(f.status.as_str().to_owned()).or_default() += 1;
+        }
+        let status = requirement_status(&counts);
+        requirements.push(RequirementView {
+            framework: framework.to_owned(),
+            id: requirement.id.clone(),
+            family: requirement.family.clone(),
+            title: requirement.title.clone(),
+            status,
+            controls: ids,
+            counts,
+            manual: (status == Status::Manual).then(|| requirement.manual.clone()),
+        });
+    }
+
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &requirements {
+        *by_status.entry(r.status.as_str().to_owned()).or_default() += 1;
+    }
+    let mut findings_by_status: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &findings {
+        *findings_by_status.entry(f.status.as_str().to_owned()).or_default() += 1;
+    }
+    let cited: BTreeSet<&String> = findings.iter().flat_map(|f| f.evidence.iter()).collect();
+    let evidence: Vec<EvidenceMeta> = store
+        .evidence(&run.id)?
+        .into_iter()
+        .filter(|e| cited.contains(&e.sha256))
+        .collect();
+    let gaps = store
+        .gaps(&run.id)?
+        .into_iter()
+        .map(|(g, _)| GapView {
+            collector: g.collector,
+            scope: g.scope.to_string(),
+            operation: g.operation,
+            error: g.error,
+        })
+        .collect();
+    Ok(ReportModel {
+        organisation,
+        framework: fw.clone(),
+        run: run.clone(),
+        gaps,
+        findings,
+        summary: Summary {
+            requirements: requirements.len(),
+            by_status,
+            findings_by_status,
+        },
+        requirements,
+        evidence,
+        controls,
+    })
+}
+
+fn finding(f: &StoredFinding, control: &Control) -> Finding {
+    let mut requirements = BTreeMap::new();
+    for m in &control.requirements {
+        requirements
+            .entry(m.framework.clone())
+            .or_insert_with(Vec::new)
+            .push(m.id.clone());
+    }
+    for ids in requirements.values_mut() {
+        ids.sort();
+        ids.dedup();
+    }
+    Finding {
+        control: f.control.clone(),
+        status: Status::parse(&f.status).unwrap_or(Status::Error),
+        severity: control.severity.as_str().to_owned(),
+        resource: ResourceRef {
+            provider: f.provider.clone(),
+            account: f.account.clone(),
+            region: f.region.clone(),
+            resource_type: f.resource_type.clone(),
+            id: f.resource_id.clone(),
+        },
+        message: f.message.clone(),
+        evidence: f.evidence.clone(),
+        requirements,
+    }
+}
+
+/// A requirement is as bad as its worst finding; with no automated evidence at all
+/// (no control, or no finding in this run) it needs manual evidence, never a pass.
+fn requirement_status(counts: &BTreeMap<String, usize>) -> Status {
+    counts
+        .keys()
+        .filter_map(|s| Status::parse(s))
+        .max_by_key(|s| s.rank())
+        .unwrap_or(Status::Manual)
+}
+
+impl ReportModel {
+    /// The JSON report (DESIGN.md's contract). Deterministic: sorted, and no field
+    /// depends on the time of rendering.
+    pub fn json(&self) -> Value {
+        json!({
+            "tool": {"name": "evidra", "version": crate::VERSION},
+            "organisation": self.organisation,
+            "run": {
+                "id": self.run.id,
+                "status": self.run.status,
+                "started_at": self.run.started_at,
+                "finished_at": self.run.finished_at,
+                "evaluated_at": self.run.evaluated_at,
+                "manifest": self.run.manifest,
+                "prev_manifest": self.run.prev_manifest,
+                "catalogue": self.run.catalogue,
+            },
+            "framework": self.framework.id,
+            "summary": self.summary,
+            "gaps": self.gaps,
+            "findings": self.findings,
+            "requirements": self.requirements,
+        })
+    }
+
+    pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(move |f| f.status == status)
+    }
+}

@@ -1,0 +1,92 @@
+//! The run manifest: one canonical JSON document naming everything a run holds, by
+//! hash. Its SHA-256 is the run's manifest hash, and it includes the previous run's
+//! manifest hash, so changing any stored byte of any run breaks the chain after it.
+//!
+//! Format `evidra-manifest/1` (keys sorted, no white space):
+//! `run` (id, times, status, sources, catalogue hash), `prev_manifest`,
+//! `evidence` (sha256, collector, operation, scope, collected_at, media_type; sorted),
+//! and `resources`, `observations`, `gaps`, `findings`: the sorted SHA-256 of each
+//! row's canonical JSON.
+
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+
+use super::{Store, StoreError};
+use crate::canonical;
+
+pub const FORMAT: &str = "evidra-manifest/1";
+
+/// The manifest document of `run_id` as the store holds it now.
+pub fn manifest_document(store: &Store, run_id: &str) -> Result<Value, StoreError> {
+    document_in(&store.conn(), run_id, None)
+}
+
+pub(super) fn document_in(conn: &Connection, run_id: &str, status: Option<&str>) -> Result<Value, StoreError> {
+    let run = conn.query_row(
+        "SELECT id, started_at, evaluated_at, finished_at, status, sources, catalogue, prev_manifest FROM runs WHERE id = ?1",
+        params![run_id],
+        |r| {
+            let sources: String = r.get(5)?;
+            let stored_status: String = r.get(4)?;
+            Ok(json!({
+                "id": r.get::<_, String>(0)?,
+                "started_at": r.get::<_, String>(1)?,
+                "evaluated_at": r.get::<_, String>(2)?,
+                "finished_at": r.get::<_, Option<String>>(3)?,
+                "status": status.map(str::to_owned).unwrap_or(stored_status),
+                "sources": serde_json::from_str::<Value>(&sources).unwrap_or(Value::Null),
+                "catalogue": r.get::<_, Option<String>>(6)?,
+                "prev_manifest": r.get::<_, Option<String>>(7)?,
+            }))
+        },
+    )?;
+    let prev = run["prev_manifest"].clone();
+    let mut run = run;
+    if let Some(object) = run.as_object_mut() {
+        object.remove("prev_manifest");
+    }
+
+    let mut evidence: Vec<Value> = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT sha256, collector, operation, scope, collected_at, media_type FROM evidence WHERE run_id = ?1 ORDER BY sha256, collector, operation, scope",
+    )?;
+    for row in stmt.query_map(params![run_id], |r| {
+        Ok(json!({
+            "sha256": r.get::<_, String>(0)?, "collector": r.get::<_, String>(1)?, "operation": r.get::<_, String>(2)?,
+            "scope": r.get::<_, String>(3)?, "collected_at": r.get::<_, String>(4)?, "media_type": r.get::<_, String>(5)?,
+        }))
+    })? {
+        evidence.push(row?);
+    }
+
+    Ok(json!({
+        "format": FORMAT,
+        "run": run,
+        "prev_manifest": prev,
+        "evidence": evidence,
+        "resources": row_hashes(conn, run_id, "SELECT provider, account, region, resource_type, resource_id, properties, evidence FROM resources WHERE run_id = ?1",
+            &["provider", "account", "region", "type", "id", "properties", "evidence"])?,
+        "observations": row_hashes(conn, run_id, "SELECT provider, account, region, resource_type, evidence FROM observations WHERE run_id = ?1",
+            &["provider", "account", "region", "type", "evidence"])?,
+        "gaps": row_hashes(conn, run_id, "SELECT collector, provider, account, region, operation, error, resource_types, evidence FROM gaps WHERE run_id = ?1",
+            &["collector", "provider", "account", "region", "operation", "error", "resource_types", "evidence"])?,
+        "findings": row_hashes(conn, run_id, "SELECT control, provider, account, region, resource_type, resource_id, status, message, evidence FROM findings WHERE run_id = ?1",
+            &["control", "provider", "account", "region", "type", "id", "status", "message", "evidence"])?,
+    }))
+}
+
+/// The sorted SHA-256 of each row, the row taken as a JSON object of its text columns.
+fn row_hashes(conn: &Connection, run_id: &str, sql: &str, names: &[&str]) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut hashes = Vec::new();
+    let mut rows = stmt.query(params![run_id])?;
+    while let Some(row) = rows.next()? {
+        let mut object = serde_json::Map::new();
+        for (i, name) in names.iter().enumerate() {
+            object.insert((*name).to_owned(), Value::String(row.get::<_, String>(i)?));
+        }
+        hashes.push(canonical::sha256(&Value::Object(object)));
+    }
+    hashes.sort();
+    Ok(hashes)
+}

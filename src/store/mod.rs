@@ -1,0 +1,102 @@
+//! The evidence store: one SQLite file holding runs, evidence blobs, resources, gaps
+//! and findings.
+//!
+//! Why SQLite: one file an auditor can be handed, transactions so that a crash loses at
+//! most the batch in flight, and no server to run. Runs are append-only (triggers refuse
+//! updates and deletes of a finished run), blobs are content-addressed by SHA-256, and
+//! each finished run's manifest chains to the one before; [`verify`] recomputes it all.
+
+mod manifest;
+mod read;
+mod runs;
+mod schema;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+
+pub use manifest::manifest_document;
+pub use read::{EvidenceMeta, RunData};
+pub use runs::{Run, RunSink, RunStatus, StoredFinding};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{path}: the store was written by a newer evidra (schema {found}, this one knows up to {known}); upgrade evidra"
+    )]
+    NewerSchema { path: PathBuf, found: i64, known: i64 },
+    #[error("the store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("no run matches `{0}` (see `evidra runs`)")]
+    NoSuchRun(String),
+    #[error("`{0}` matches several runs; give more of the id")]
+    AmbiguousRun(String),
+    #[error("the store holds no runs yet: run `evidra collect` or `evidra demo` first")]
+    Empty,
+    #[error("the store holds data it cannot read back: {0}")]
+    Corrupt(String),
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating, mode 0600) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        create_private(path)?;
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        schema::prepare(&conn, path)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection. A poisoned lock only means another thread panicked while holding
+    /// it; SQLite's own transactions keep the data consistent, so we carry on.
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Creates the database file with mode 0600 before SQLite opens it: evidence is
+/// sensitive, and SQLite would otherwise create it with the process umask.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(e)),
+    }
+}

@@ -1,0 +1,195 @@
+//! Reading runs back: for evaluation (resources, observations, gaps) and for reports.
+
+use evidra_collector_core::{Gap, Observation, ResourceRecord, Scope};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::runs::{RUN_COLUMNS, json_list, run_from_row, value};
+use super::{Run, Store, StoreError, StoredFinding};
+
+/// What the engine evaluates: everything collected in one run.
+#[derive(Debug, Default)]
+pub struct RunData {
+    pub resources: Vec<ResourceRecord>,
+    pub observations: Vec<Observation>,
+    /// Each gap with the hash of its evidence record.
+    pub gaps: Vec<(Gap, String)>,
+}
+
+/// An evidence record of a run, without its bytes.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EvidenceMeta {
+    pub sha256: String,
+    pub collector: String,
+    pub operation: String,
+    pub scope: String,
+    pub collected_at: String,
+    pub media_type: String,
+    pub size: i64,
+}
+
+impl Store {
+    pub fn run(&self, id: &str) -> Result<Run, StoreError> {
+        let conn = self.conn();
+        conn.query_row(
+            &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+            params![id],
+            run_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NoSuchRun(id.to_owned()))
+    }
+
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<Run>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY seq"))?;
+        let runs = stmt.query_map([], run_from_row)?.collect::<Result<_, _>>()?;
+        Ok(runs)
+    }
+
+    /// `latest` (the last finished run), a full run id, or a unique prefix of one.
+    pub fn resolve_run(&self, spec: &str) -> Result<Run, StoreError> {
+        let runs = self.runs()?;
+        if spec == "latest" {
+            return runs
+                .into_iter()
+                .rev()
+                .find(|r| r.manifest.is_some())
+                .ok_or(StoreError::Empty);
+        }
+        let matching: Vec<Run> = runs.into_iter().filter(|r| r.id.starts_with(spec)).collect();
+        match matching.len() {
+            0 => Err(StoreError::NoSuchRun(spec.to_owned())),
+            1 => Ok(matching
+                .into_iter()
+                .next()
+                .ok_or_else(|| StoreError::NoSuchRun(spec.to_owned()))?),
+            _ => matching
+                .iter()
+                .find(|r| r.id == spec)
+                .cloned()
+                .ok_or_else(|| StoreError::AmbiguousRun(spec.to_owned())),
+        }
+    }
+
+    pub fn run_data(&self, run_id: &str) -> Result<RunData, StoreError> {
+        let conn = self.conn();
+        let mut data = RunData::default();
+        let mut stmt = conn.prepare(
+            "SELECT provider, account, region, resource_type, resource_id, properties, evidence FROM resources WHERE run_id = ?1 ORDER BY resource_type, provider, account, region, resource_id",
+        )?;
+        for row in stmt.query_map(params![run_id], |r| {
+            Ok(ResourceRecord {
+                provider: r.get(0)?,
+                account: r.get(1)?,
+                region: r.get(2)?,
+                resource_type: r.get(3)?,
+                resource_id: r.get(4)?,
+                properties: value(&r.get::<_, String>(5)?),
+                evidence: json_list(&r.get::<_, String>(6)?),
+            })
+        })? {
+            data.resources.push(row?);
+        }
+        let mut stmt = conn.prepare(
+            "SELECT provider, account, region, resource_type, evidence FROM observations WHERE run_id = ?1 ORDER BY provider, account, region, resource_type",
+        )?;
+        for row in stmt.query_map(params![run_id], |r| {
+            Ok(Observation {
+                scope: Scope::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                resource_type: r.get(3)?,
+                evidence: json_list(&r.get::<_, String>(4)?),
+            })
+        })? {
+            data.observations.push(row?);
+        }
+        data.gaps = self.gaps_in(&conn, run_id)?;
+        Ok(data)
+    }
+
+    pub fn gaps(&self, run_id: &str) -> Result<Vec<(Gap, String)>, StoreError> {
+        let conn = self.conn();
+        self.gaps_in(&conn, run_id)
+    }
+
+    fn gaps_in(&self, conn: &rusqlite::Connection, run_id: &str) -> Result<Vec<(Gap, String)>, StoreError> {
+        let mut stmt = conn.prepare(
+            "SELECT collector, provider, account, region, operation, error, resource_types, evidence FROM gaps WHERE run_id = ?1",
+        )?;
+        let mut gaps = stmt
+            .query_map(params![run_id], |r| {
+                Ok((
+                    Gap {
+                        collector: r.get(0)?,
+                        scope: Scope::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?),
+                        operation: r.get(4)?,
+                        error: r.get(5)?,
+                        resource_types: json_list(&r.get::<_, String>(6)?),
+                    },
+                    r.get::<_, String>(7)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        gaps.sort();
+        Ok(gaps)
+    }
+
+    /// The run's findings, sorted (control, resource).
+    pub fn findings(&self, run_id: &str) -> Result<Vec<StoredFinding>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT control, provider, account, region, resource_type, resource_id, status, message, evidence FROM findings WHERE run_id = ?1 \
+             ORDER BY control, provider, account, region, resource_type, resource_id",
+        )?;
+        let findings = stmt
+            .query_map(params![run_id], |r| {
+                Ok(StoredFinding {
+                    control: r.get(0)?,
+                    provider: r.get(1)?,
+                    account: r.get(2)?,
+                    region: r.get(3)?,
+                    resource_type: r.get(4)?,
+                    resource_id: r.get(5)?,
+                    status: r.get(6)?,
+                    message: r.get(7)?,
+                    evidence: json_list(&r.get::<_, String>(8)?),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(findings)
+    }
+
+    /// The run's evidence records (no bytes), sorted by hash.
+    pub fn evidence(&self, run_id: &str) -> Result<Vec<EvidenceMeta>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT e.sha256, e.collector, e.operation, e.scope, e.collected_at, e.media_type, COALESCE(length(b.bytes), -1) \
+             FROM evidence e LEFT JOIN blobs b ON b.sha256 = e.sha256 WHERE e.run_id = ?1 ORDER BY e.sha256, e.collector, e.operation, e.scope",
+        )?;
+        let evidence = stmt
+            .query_map(params![run_id], |r| {
+                Ok(EvidenceMeta {
+                    sha256: r.get(0)?,
+                    collector: r.get(1)?,
+                    operation: r.get(2)?,
+                    scope: r.get(3)?,
+                    collected_at: r.get(4)?,
+                    media_type: r.get(5)?,
+                    size: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(evidence)
+    }
+
+    /// The bytes of one blob, exactly as collected.
+    pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", params![sha256], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+}

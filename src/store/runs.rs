@@ -1,0 +1,305 @@
+//! A run's life: begun (`running`), filled batch by batch, evaluated, then finished
+//! (`complete`, `partial` or `failed`) with its manifest chained to the previous one.
+
+use evidra_collector_core::{Batch, BatchSink, Evidence, EvidenceSource, SinkError};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Store, StoreError, manifest};
+use crate::canonical;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    Complete,
+    Partial,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "running" => RunStatus::Running,
+            "complete" => RunStatus::Complete,
+            "partial" => RunStatus::Partial,
+            "failed" => RunStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    pub id: String,
+    pub seq: i64,
+    pub started_at: String,
+    /// The `now` the controls were evaluated at (the start, unless pinned): re-evaluating
+    /// with it gives the same findings.
+    pub evaluated_at: String,
+    pub finished_at: Option<String>,
+    pub status: RunStatus,
+    pub sources: Vec<String>,
+    pub catalogue: Option<String>,
+    pub prev_manifest: Option<String>,
+    pub manifest: Option<String>,
+}
+
+/// A finding as stored: control, resource, status, message, evidence.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct StoredFinding {
+    pub control: String,
+    pub provider: String,
+    pub account: String,
+    pub region: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub status: String,
+    pub message: String,
+    pub evidence: Vec<String>,
+}
+
+pub(super) const RUN_COLUMNS: &str =
+    "id, seq, started_at, evaluated_at, finished_at, status, sources, catalogue, prev_manifest, manifest";
+
+pub(super) fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+    let status: String = row.get(5)?;
+    let sources: String = row.get(6)?;
+    Ok(Run {
+        id: row.get(0)?,
+        seq: row.get(1)?,
+        started_at: row.get(2)?,
+        evaluated_at: row.get(3)?,
+        finished_at: row.get(4)?,
+        status: RunStatus::parse(&status).unwrap_or(RunStatus::Failed),
+        sources: serde_json::from_str(&sources).unwrap_or_default(),
+        catalogue: row.get(7)?,
+        prev_manifest: row.get(8)?,
+        manifest: row.get(9)?,
+    })
+}
+
+impl Store {
+    /// Starts a run. `evaluated_at` is normally `started_at`.
+    pub fn begin_run(&self, started_at: &str, evaluated_at: &str, sources: &[String]) -> Result<Run, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO runs (id, started_at, evaluated_at, status, sources) VALUES (?1, ?2, ?3, 'running', ?4)",
+            params![
+                id,
+                started_at,
+                evaluated_at,
+                serde_json::to_string(sources).unwrap_or_default()
+            ],
+        )?;
+        drop(conn);
+        self.run(&id)
+    }
+
+    /// Writes one collector batch in one transaction. Gaps are also kept as evidence (a
+    /// small JSON record of what failed), so the `error` findings they cause cite a hash.
+    pub fn write_batch(&self, run_id: &str, batch: &Batch, collected_at: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut blob = tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?1, ?2)")?;
+            let mut evidence = tx.prepare_cached(
+                "INSERT OR IGNORE INTO evidence (run_id, sha256, collector, operation, scope, collected_at, media_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut put = |e: &Evidence| -> rusqlite::Result<()> {
+                blob.execute(params![e.sha256, e.bytes])?;
+                evidence.execute(params![
+                    run_id,
+                    e.sha256,
+                    e.source.collector,
+                    e.source.operation,
+                    e.source.scope,
+                    e.collected_at,
+                    e.media_type
+                ])?;
+                Ok(())
+            };
+            for e in &batch.evidence {
+                put(e)?;
+            }
+            let mut gap = tx.prepare_cached(
+                "INSERT INTO gaps (run_id, collector, provider, account, region, operation, error, resource_types, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for g in &batch.gaps {
+                let record = json!({
+                    "collector": g.collector, "scope": g.scope.to_string(), "operation": g.operation,
+                    "error": g.error, "resource_types": g.resource_types,
+                });
+                let e = Evidence::new(
+                    EvidenceSource {
+                        collector: g.collector.clone(),
+                        operation: g.operation.clone(),
+                        scope: g.scope.to_string(),
+                    },
+                    collected_at,
+                    "application/vnd.evidra.gap+json",
+                    canonical::to_string(&record).into_bytes(),
+                );
+                put(&e)?;
+                gap.execute(params![
+                    run_id,
+                    g.collector,
+                    g.scope.provider,
+                    g.scope.account,
+                    g.scope.region,
+                    g.operation,
+                    g.error,
+                    serde_json::to_string(&g.resource_types).unwrap_or_default(),
+                    e.sha256
+                ])?;
+            }
+            let mut resource = tx.prepare_cached(
+                "INSERT OR REPLACE INTO resources (run_id, provider, account, region, resource_type, resource_id, properties, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for r in &batch.resources {
+                resource.execute(params![
+                    run_id,
+                    r.provider,
+                    r.account,
+                    r.region,
+                    r.resource_type,
+                    r.resource_id,
+                    canonical::to_string(&r.properties),
+                    serde_json::to_string(&r.evidence).unwrap_or_default()
+                ])?;
+            }
+            let mut observation = tx.prepare_cached(
+                "INSERT OR REPLACE INTO observations (run_id, provider, account, region, resource_type, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for o in &batch.observations {
+                observation.execute(params![
+                    run_id,
+                    o.scope.provider,
+                    o.scope.account,
+                    o.scope.region,
+                    o.resource_type,
+                    serde_json::to_string(&o.evidence).unwrap_or_default()
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Writes the run's findings in one transaction.
+    pub fn write_findings(&self, run_id: &str, findings: &[StoredFinding]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO findings (run_id, control, provider, account, region, resource_type, resource_id, status, message, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for f in findings {
+                insert.execute(params![
+                    run_id,
+                    f.control,
+                    f.provider,
+                    f.account,
+                    f.region,
+                    f.resource_type,
+                    f.resource_id,
+                    f.status,
+                    f.message,
+                    serde_json::to_string(&f.evidence).unwrap_or_default()
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records which control catalogue (by hash) evaluated the run.
+    pub fn set_catalogue(&self, run_id: &str, catalogue: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE runs SET catalogue = ?1 WHERE id = ?2 AND status = 'running'",
+            params![catalogue, run_id],
+        )?;
+        Ok(())
+    }
+
+    /// Finishes a run: computes its manifest over everything stored for it, chains it to
+    /// the last finished run, and freezes it.
+    pub fn finish_run(&self, run_id: &str, status: RunStatus, finished_at: &str) -> Result<Run, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let last: Option<(i64, Option<String>)> = tx
+            .query_row(
+                "SELECT chain_pos, manifest FROM runs WHERE chain_pos IS NOT NULL ORDER BY chain_pos DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (pos, prev) = match last {
+            Some((pos, manifest)) => (pos + 1, manifest),
+            None => (1, None),
+        };
+        tx.execute(
+            "UPDATE runs SET finished_at = ?1, prev_manifest = ?2, chain_pos = ?3 WHERE id = ?4 AND status = 'running'",
+            params![finished_at, prev, pos, run_id],
+        )?;
+        // The status goes into the document, so set it in the document before hashing.
+        let doc = manifest::document_in(&tx, run_id, Some(status.as_str()))?;
+        let bytes = canonical::to_string(&doc).into_bytes();
+        let hash = evidra_collector_core::sha256_hex(&bytes);
+        tx.execute(
+            "UPDATE runs SET manifest = ?1, manifest_doc = ?2, status = ?3 WHERE id = ?4 AND status = 'running'",
+            params![hash, bytes, status.as_str(), run_id],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.run(run_id)
+    }
+
+    /// Finishes, as `partial`, runs a killed process left `running`, so that the chain
+    /// continues and nothing they collected is lost. Call before starting a run.
+    pub fn recover_interrupted(&self, now: &str) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<String> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY seq")?;
+            stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+        };
+        for id in &ids {
+            self.finish_run(id, RunStatus::Partial, now)?;
+        }
+        Ok(ids)
+    }
+}
+
+/// The store as a collector's [`BatchSink`] for one run.
+pub struct RunSink<'a> {
+    pub store: &'a Store,
+    pub run_id: String,
+    pub collected_at: String,
+}
+
+impl BatchSink for RunSink<'_> {
+    fn write(&self, batch: Batch) -> Result<(), SinkError> {
+        self.store
+            .write_batch(&self.run_id, &batch, &self.collected_at)
+            .map_err(|e| SinkError(e.to_string()))
+    }
+}
+
+pub(super) fn json_list(text: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<String>>(text).unwrap_or_default()
+}
+
+pub(super) fn value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
