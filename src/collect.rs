@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use evidra_collector_aws::{AwsCollector, AwsTarget};
 use evidra_collector_core::{CollectContext, CollectError, Collector};
 use evidra_collector_files::FilesCollector;
 
@@ -31,12 +32,15 @@ pub enum RunError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     Files,
+    Aws,
 }
 
 /// What the sources need to be built.
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
     pub path: Option<PathBuf>,
+    /// `[[aws]]` entries of `evidra.toml`; none means the standard chain and region.
+    pub aws: Vec<AwsTarget>,
 }
 
 /// The collector registry: one line per source.
@@ -45,6 +49,7 @@ pub fn collector_for(kind: SourceKind, options: &SourceOptions) -> Result<Box<dy
         SourceKind::Files => Box::new(FilesCollector::from_dir(
             options.path.clone().ok_or(RunError::MissingPath)?,
         )),
+        SourceKind::Aws => Box::new(AwsCollector::new(options.aws.clone())),
     })
 }
 

@@ -14,6 +14,11 @@ pub struct Config {
     /// Relative paths are relative to the config file.
     #[serde(default)]
     pub controls: Vec<PathBuf>,
+    /// AWS accounts to collect (`[[aws]]`: `profile`, `role_arn`, `external_id`,
+    /// `regions`, `max_requests_per_second`). None: the standard credential chain and
+    /// region of the environment.
+    #[serde(default)]
+    pub aws: Vec<evidra_collector_aws::AwsTarget>,
 }
 
 #[derive(Debug, thiserror::Error)]

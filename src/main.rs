@@ -100,6 +100,7 @@ enum ControlsCommand {
 #[derive(Clone, Copy, ValueEnum)]
 enum SourceArg {
     Files,
+    Aws,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -132,13 +133,17 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Collect { source, path, controls } => {
             let catalogue = catalogue(&config, &controls)?;
             let store = Store::open(&cli.db)?;
-            let options = SourceOptions { path };
+            let options = SourceOptions {
+                path,
+                aws: config.aws.clone(),
+            };
             let collectors = source
                 .iter()
                 .map(|s| {
                     collect::collector_for(
                         match s {
                             SourceArg::Files => SourceKind::Files,
+                            SourceArg::Aws => SourceKind::Aws,
                         },
                         &options,
                     )

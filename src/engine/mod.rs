@@ -103,8 +103,17 @@ impl<'a> Index<'a> {
     }
 }
 
+/// A gap hurts the controls reading one of its resource types; `*` is every type of the
+/// gap's provider (an account that could not be read at all).
 fn gap_affects(gap: &Gap, types: &[String]) -> bool {
-    gap.resource_types.iter().any(|t| t == "*" || types.contains(t))
+    let prefix = format!("{}.", gap.scope.provider);
+    gap.resource_types.iter().any(|t| {
+        if t == "*" {
+            types.iter().any(|c| c.starts_with(&prefix))
+        } else {
+            types.contains(t)
+        }
+    })
 }
 
 fn gap_covers(gap: &Gap, scope: &Scope) -> bool {
@@ -364,7 +373,15 @@ fn findings_from(
             evidence,
         ));
     }
-    for r in resources {
+    // A rule that judges resources of a type one by one must judge every one of them. A
+    // type no result names is context (locks read to judge resource groups), and a rule
+    // that judges only the scope ("a support role exists") names no resource at all.
+    let judged: BTreeSet<&str> = best
+        .keys()
+        .filter_map(|(_, id)| by_id.get(id.as_str()))
+        .map(|r| r.resource_type.as_str())
+        .collect();
+    for r in resources.iter().filter(|r| judged.contains(r.resource_type.as_str())) {
         if !best.keys().any(|(_, id)| id == &r.resource_id) {
             out.push(finding(
                 control,

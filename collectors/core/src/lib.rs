@@ -4,9 +4,11 @@
 //! reports depend on it, and they must build and test without any SDK.
 
 mod collector;
+mod limiter;
 mod records;
 
 pub use collector::{BatchSink, BoxFuture, CollectContext, CollectError, Collector, SinkError};
+pub use limiter::TokenBucket;
 pub use records::{Batch, Evidence, EvidenceSource, Gap, Observation, ResourceRecord, Scope, sha256_hex};
 
 /// Facts about AWS shared by the live and the file collectors.

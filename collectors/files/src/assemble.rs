@@ -4,57 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use evidra_collector_core::aws::{CONFIG_REGION, CONFIG_RESOURCE_TYPES};
-use evidra_collector_core::{Batch, CollectError, Evidence, EvidenceSource, Gap, Observation, ResourceRecord, Scope};
-use serde_json::{Map, Value, json};
+use evidra_collector_core::{Batch, CollectError, Evidence, EvidenceSource, ResourceRecord};
+use serde_json::Value;
 
 use crate::SourceFile;
 use crate::aws_config;
 use crate::detect::{Content, Kind, bad};
 use crate::locate;
+use crate::model::{Cited, ConfigRegion, IamAccount, config_records, iam_records};
 
 const COLLECTOR: &str = "files";
-
-/// Evidence-carrying value: what a file said, and the hash of the file.
-#[derive(Clone)]
-struct Cited<T> {
-    value: T,
-    sha256: String,
-    path: String,
-}
-
-impl<T> Cited<T> {
-    fn new(sha256: &str, path: &str, value: T) -> Self {
-        Self {
-            value,
-            sha256: sha256.to_owned(),
-            path: path.to_owned(),
-        }
-    }
-}
-
-/// A user's credential report row and authorization details entry, either may be missing.
-type UserParts = (Option<Cited<Value>>, Option<Cited<Value>>);
-
-#[derive(Default)]
-struct IamAccount {
-    report: Option<String>,
-    root: Option<Cited<Value>>,
-    password_policy: Option<Cited<Option<Value>>>,
-    summary: Option<Cited<Value>>,
-    users: BTreeMap<String, UserParts>,
-    others: Vec<(&'static str, String, Cited<Value>)>,
-    details: Option<String>,
-    observed: BTreeMap<&'static str, BTreeSet<String>>,
-}
-
-#[derive(Default)]
-struct ConfigRegion {
-    recorders: Option<Cited<Vec<Value>>>,
-    statuses: Option<Cited<Vec<Value>>>,
-    snapshot: Option<(Option<String>, Cited<()>)>,
-    types: BTreeMap<String, BTreeSet<String>>,
-}
 
 pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str) -> Result<Batch, CollectError> {
     let mut out = Batch::default();
@@ -203,13 +162,15 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
                     region.snapshot = Some((snapshot.id.clone(), Cited::new(&evidence.sha256, &path, ())));
                 }
             }
-            Content::ConfigRecorders(list) | Content::ConfigRecorderStatus(list) => {
-                let scope = recorder_scope(file, list, &known)?;
+            Content::ConfigRecorders(list) | Content::ConfigRecorderStatus(list) | Content::ConfigList(_, list) => {
+                let scope = config_scope(file, list, &known)?;
                 let region = config.entry(scope.clone()).or_default();
-                let slot = if content.kind() == Kind::ConfigRecorders {
-                    &mut region.recorders
-                } else {
-                    &mut region.statuses
+                let slot = match content.kind() {
+                    Kind::ConfigRecorders => &mut region.recorders,
+                    Kind::ConfigRecorderStatus => &mut region.statuses,
+                    Kind::DeliveryChannels => &mut region.delivery_channels,
+                    Kind::ConfigRules => &mut region.rules,
+                    _ => &mut region.compliance,
                 };
                 if let Some(first) = slot {
                     return Err(bad(
@@ -225,6 +186,26 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
                 }
                 *slot = Some(Cited::new(&evidence.sha256, &path, list.clone()));
             }
+            Content::VirtualMfaDevices(list) => {
+                let named = list
+                    .iter()
+                    .filter_map(|d| d.get("SerialNumber").and_then(Value::as_str))
+                    .filter_map(locate::account_of_arn)
+                    .map(str::to_owned);
+                let account = single_account(file, named.collect::<Vec<_>>().into_iter(), &known)?;
+                let state = iam.entry(account.clone()).or_default();
+                if let Some(first) = &state.virtual_mfa {
+                    return Err(bad(
+                        file,
+                        format!(
+                            "a second virtual MFA device listing for account {account} (the first is {})",
+                            first.path
+                        ),
+                    ));
+                }
+                state.virtual_mfa = Some(Cited::new(&evidence.sha256, &path, list.clone()));
+                observe(&mut state.observed, &["aws.iam.account"], &evidence.sha256);
+            }
         }
         out.evidence.push(evidence);
     }
@@ -233,7 +214,7 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
         iam_records(&account, state, &mut out);
     }
     for ((account, region), state) in config {
-        config_records(&account, &region, state, &mut out);
+        config_records(COLLECTOR, &account, &region, state, &mut out);
     }
     dedup_evidence(&mut out);
     Ok(out)
@@ -280,7 +261,9 @@ fn known_accounts(parsed: &[(&SourceFile, Content)]) -> BTreeMap<String, BTreeSe
             Content::CredentialReport(r) => r.rows.iter().filter_map(|r| r.account()).map(str::to_owned).collect(),
             Content::AuthorizationDetails(d) => d.accounts(),
             Content::ConfigSnapshot(s) => s.items.iter().map(|i| i.account.clone()).collect(),
-            Content::ConfigRecorders(list) => list.iter().filter_map(recorder_account).collect(),
+            Content::ConfigRecorders(list) | Content::ConfigList(_, list) => {
+                list.iter().filter_map(recorder_account).collect()
+            }
             _ => Vec::new(),
         };
         let dir = file
@@ -297,7 +280,7 @@ fn known_accounts(parsed: &[(&SourceFile, Content)]) -> BTreeMap<String, BTreeSe
 }
 
 fn recorder_account(entry: &Value) -> Option<String> {
-    ["arn", "roleARN"]
+    ["arn", "roleARN", "ConfigRuleArn"]
         .iter()
         .filter_map(|k| entry.get(*k).and_then(Value::as_str))
         .filter_map(locate::account_of_arn)
@@ -346,7 +329,8 @@ fn single_account(
     ))
 }
 
-fn recorder_scope(
+/// The account and region of a per-region Config listing: from its ARNs, else its folders.
+fn config_scope(
     file: &SourceFile,
     list: &[Value],
     known: &BTreeMap<String, BTreeSet<String>>,
@@ -354,182 +338,18 @@ fn recorder_scope(
     let account = single_account(file, list.iter().filter_map(recorder_account), known)?;
     let from_arn = list
         .iter()
-        .filter_map(|e| e.get("arn").and_then(Value::as_str))
+        .flat_map(|e| {
+            ["arn", "ConfigRuleArn"]
+                .into_iter()
+                .filter_map(move |k| e.get(k).and_then(Value::as_str))
+        })
         .filter_map(locate::region_of_arn)
         .find(|r| locate::looks_like_region(r));
     let region = from_arn
         .map(str::to_owned)
         .or_else(|| locate::region_in_path(&file.path))
-        .ok_or_else(|| bad(file, "cannot tell which region this recorder listing is for: it has no `arn`; put it in a folder named after its region (e.g. config/eu-west-1/)"))?;
+        .ok_or_else(|| bad(file, "cannot tell which region this Config listing is for: it names no ARN; put it in a folder named after its region (e.g. config/eu-west-1/)"))?;
     Ok((account, region))
-}
-
-fn evidence_of<T>(items: impl IntoIterator<Item = Option<Cited<T>>>) -> Vec<String> {
-    let set: BTreeSet<String> = items.into_iter().flatten().map(|c| c.sha256).collect();
-    set.into_iter().collect()
-}
-
-fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
-    let scope = Scope::new("aws", account, "global");
-    let record = |resource_type: &str, resource_id: String, properties: Value, evidence: Vec<String>| ResourceRecord {
-        provider: "aws".into(),
-        account: account.into(),
-        region: "global".into(),
-        resource_type: resource_type.into(),
-        resource_id,
-        properties,
-        evidence,
-    };
-    if state.root.is_some() || state.password_policy.is_some() || state.summary.is_some() {
-        let mut properties = Map::new();
-        properties.insert("account_id".into(), json!(account));
-        if let Some(root) = &state.root {
-            properties.insert("root".into(), root.value.clone());
-        }
-        if let Some(policy) = &state.password_policy {
-            properties.insert("password_policy".into(), policy.value.clone().unwrap_or(Value::Null));
-        }
-        if let Some(summary) = &state.summary {
-            properties.insert("summary".into(), summary.value.clone());
-        }
-        let evidence = evidence_of([
-            state.root.clone().map(|c| Cited {
-                value: (),
-                sha256: c.sha256,
-                path: c.path,
-            }),
-            state.password_policy.clone().map(|c| Cited {
-                value: (),
-                sha256: c.sha256,
-                path: c.path,
-            }),
-            state.summary.clone().map(|c| Cited {
-                value: (),
-                sha256: c.sha256,
-                path: c.path,
-            }),
-        ]);
-        out.resources.push(record(
-            "aws.iam.account",
-            account.to_owned(),
-            Value::Object(properties),
-            evidence,
-        ));
-    }
-    for (arn, (row, details)) in state.users {
-        let mut properties = match &details {
-            Some(d) => d.value.as_object().cloned().unwrap_or_default(),
-            None => {
-                let name = row
-                    .as_ref()
-                    .and_then(|r| r.value.get("user").cloned())
-                    .unwrap_or(Value::Null);
-                Map::from_iter([("arn".to_owned(), json!(arn)), ("name".to_owned(), name)])
-            }
-        };
-        if let Some(row) = &row {
-            properties.insert("credential_report".into(), row.value.clone());
-        }
-        let evidence = evidence_of([row, details]);
-        out.resources
-            .push(record("aws.iam.user", arn, Value::Object(properties), evidence));
-    }
-    for (kind, arn, cited) in state.others {
-        out.resources.push(record(kind, arn, cited.value, vec![cited.sha256]));
-    }
-    for (resource_type, evidence) in state.observed {
-        out.observations.push(Observation {
-            scope: scope.clone(),
-            resource_type: resource_type.into(),
-            evidence: evidence.into_iter().collect(),
-        });
-    }
-}
-
-fn config_records(account: &str, region: &str, state: ConfigRegion, out: &mut Batch) {
-    let scope = Scope::new("aws", account, region);
-    let mut properties = Map::new();
-    properties.insert("account_id".into(), json!(account));
-    properties.insert("region".into(), json!(region));
-    let mut evidence = BTreeSet::new();
-    let mut recording = false;
-    let mut all_supported = false;
-    if state.recorders.is_some() || state.statuses.is_some() {
-        let recorders = state.recorders.as_ref().map(|c| c.value.clone()).unwrap_or_default();
-        let statuses = state.statuses.as_ref().map(|c| c.value.clone()).unwrap_or_default();
-        let mut names: BTreeSet<String> = recorders.iter().map(aws_config::name).collect();
-        names.extend(statuses.iter().map(aws_config::name));
-        let merged: Vec<Value> = names
-            .iter()
-            .map(|name| {
-                let recorder = recorders.iter().find(|r| &aws_config::name(r) == name);
-                let status = statuses.iter().find(|s| &aws_config::name(s) == name);
-                recording |= status
-                    .and_then(|s| s.get("recording"))
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                all_supported |= recorder
-                    .and_then(|r| r.pointer("/recordingGroup/allSupported"))
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                aws_config::recorder(recorder, status)
-            })
-            .collect();
-        properties.insert("recorders".into(), Value::Array(merged));
-        evidence.extend(state.recorders.iter().map(|c| c.sha256.clone()));
-        evidence.extend(state.statuses.iter().map(|c| c.sha256.clone()));
-    }
-    match &state.snapshot {
-        Some((id, cited)) => {
-            properties.insert("snapshot".into(), json!({"id": id, "file": cited.path}));
-            evidence.insert(cited.sha256.clone());
-        }
-        None => {
-            properties.insert("snapshot".into(), Value::Null);
-        }
-    }
-    let evidence: Vec<String> = evidence.into_iter().collect();
-    out.resources.push(ResourceRecord {
-        provider: "aws".into(),
-        account: account.into(),
-        region: region.into(),
-        resource_type: CONFIG_REGION.into(),
-        resource_id: format!("arn:aws:config:{region}:{account}:"),
-        properties: Value::Object(properties),
-        evidence: evidence.clone(),
-    });
-    out.observations.push(Observation {
-        scope: scope.clone(),
-        resource_type: CONFIG_REGION.into(),
-        evidence: evidence.clone(),
-    });
-    match &state.snapshot {
-        Some((_, snapshot)) => {
-            // A snapshot of a recorder that records every supported type proves absence
-            // too: no bucket in it means no bucket in the region.
-            let mut types = state.types;
-            if all_supported {
-                for t in CONFIG_RESOURCE_TYPES {
-                    types.entry(t.to_owned()).or_default().insert(snapshot.sha256.clone());
-                }
-            }
-            for (resource_type, ev) in types {
-                out.observations.push(Observation {
-                    scope: scope.clone(),
-                    resource_type,
-                    evidence: ev.into_iter().collect(),
-                });
-            }
-        }
-        None if state.recorders.is_some() && !recording => out.gaps.push(Gap {
-            collector: COLLECTOR.into(),
-            scope,
-            operation: "config:ListDiscoveredResources".into(),
-            error: "no configuration items: Config not recording".into(),
-            resource_types: CONFIG_RESOURCE_TYPES.iter().map(|t| (*t).to_owned()).collect(),
-        }),
-        None => {}
-    }
 }
 
 /// The same file imported twice under two names is one blob; keep one record per path.

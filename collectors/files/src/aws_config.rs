@@ -66,6 +66,13 @@ pub fn item(value: &Value) -> Result<Item, String> {
     if let Some(Value::Object(supplementary)) = properties.get_mut("supplementaryConfiguration") {
         supplementary.values_mut().for_each(unstring);
     }
+    if !matches!(properties.get("tags"), Some(Value::Object(_))) {
+        let derived = properties
+            .get("configuration")
+            .map(tags_of_configuration)
+            .unwrap_or_default();
+        properties.insert("tags".into(), Value::Object(derived));
+    }
     Ok(Item {
         account,
         region: field("awsRegion")?,
@@ -75,6 +82,24 @@ pub fn item(value: &Value) -> Result<Item, String> {
         status: field("configurationItemStatus").unwrap_or_else(|_| "OK".into()),
         properties: Value::Object(properties),
     })
+}
+
+/// Tags from a configuration's own tag list (`tags`, `tagList`, `tagSet`; `{key, value}`
+/// or `{Key, Value}`): the API's items carry no `tags` map, the delivered ones do.
+fn tags_of_configuration(configuration: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    for key in ["tags", "tagList", "tagSet", "Tags"] {
+        if let Some(Value::Array(list)) = configuration.get(key) {
+            for tag in list {
+                let k = tag.get("key").or_else(|| tag.get("Key")).and_then(Value::as_str);
+                let v = tag.get("value").or_else(|| tag.get("Value"));
+                if let (Some(k), Some(v)) = (k, v) {
+                    out.insert(k.to_owned(), v.clone());
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Replaces a string holding a JSON object or array by the parsed value.

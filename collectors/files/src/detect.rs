@@ -17,6 +17,10 @@ pub enum Kind {
     ConfigSnapshot,
     ConfigRecorders,
     ConfigRecorderStatus,
+    DeliveryChannels,
+    ConfigRules,
+    ConfigRuleCompliance,
+    VirtualMfaDevices,
 }
 
 impl Kind {
@@ -30,6 +34,10 @@ impl Kind {
             Kind::ConfigSnapshot => "config:DeliverConfigSnapshot",
             Kind::ConfigRecorders => "config:DescribeConfigurationRecorders",
             Kind::ConfigRecorderStatus => "config:DescribeConfigurationRecorderStatus",
+            Kind::DeliveryChannels => "config:DescribeDeliveryChannels",
+            Kind::ConfigRules => "config:DescribeConfigRules",
+            Kind::ConfigRuleCompliance => "config:DescribeComplianceByConfigRule",
+            Kind::VirtualMfaDevices => "iam:ListVirtualMFADevices",
         }
     }
 }
@@ -43,6 +51,9 @@ pub enum Content {
     ConfigSnapshot(aws_config::Snapshot),
     ConfigRecorders(Vec<Value>),
     ConfigRecorderStatus(Vec<Value>),
+    /// A per-region Config listing: delivery channels, rules or rule compliance.
+    ConfigList(Kind, Vec<Value>),
+    VirtualMfaDevices(Vec<Value>),
 }
 
 impl Content {
@@ -55,13 +66,16 @@ impl Content {
             Content::ConfigSnapshot(_) => Kind::ConfigSnapshot,
             Content::ConfigRecorders(_) => Kind::ConfigRecorders,
             Content::ConfigRecorderStatus(_) => Kind::ConfigRecorderStatus,
+            Content::ConfigList(kind, _) => *kind,
+            Content::VirtualMfaDevices(_) => Kind::VirtualMfaDevices,
         }
     }
 }
 
 const KNOWN: &str = "expected one of: an IAM credential report (CSV), the JSON output of `aws iam get-account-authorization-details`, \
 `get-account-password-policy`, `get-account-summary`, `aws configservice describe-configuration-recorders` or \
-`describe-configuration-recorder-status`, or an AWS Config configuration snapshot";
+`describe-configuration-recorder-status`, `describe-delivery-channels`, `describe-config-rules`, \
+`describe-compliance-by-config-rule`, `aws iam list-virtual-mfa-devices`, or an AWS Config configuration snapshot";
 
 pub fn bad(file: &SourceFile, what: impl Into<String>) -> CollectError {
     CollectError::BadFile {
@@ -119,6 +133,22 @@ fn parse_json(file: &SourceFile, value: Value) -> Result<Content, CollectError> 
     if has("ConfigurationRecordersStatus") {
         return aws_config::list(value, "ConfigurationRecordersStatus")
             .map(Content::ConfigRecorderStatus)
+            .map_err(err);
+    }
+    for (key, kind) in [
+        ("DeliveryChannels", Kind::DeliveryChannels),
+        ("ConfigRules", Kind::ConfigRules),
+        ("ComplianceByConfigRules", Kind::ConfigRuleCompliance),
+    ] {
+        if has(key) {
+            return aws_config::list(value, key)
+                .map(|list| Content::ConfigList(kind, list))
+                .map_err(err);
+        }
+    }
+    if has("VirtualMFADevices") {
+        return aws_config::list(value, "VirtualMFADevices")
+            .map(Content::VirtualMfaDevices)
             .map_err(err);
     }
     let mut keys: Vec<&str> = object.keys().map(String::as_str).take(5).collect();

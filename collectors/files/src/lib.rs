@@ -6,13 +6,14 @@
 //! silently skips evidence would report passes it never checked.
 
 mod assemble;
-mod aws_config;
-mod credential_report;
+pub mod aws_config;
+pub mod credential_report;
 mod detect;
-mod iam_account;
-mod iam_details;
-mod locate;
-mod policy_document;
+pub mod iam_account;
+pub mod iam_details;
+pub mod locate;
+pub mod model;
+pub mod policy_document;
 
 use std::path::{Path, PathBuf};
 

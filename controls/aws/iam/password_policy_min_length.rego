@@ -18,6 +18,7 @@ results contains {"resource": r.id, "status": "fail", "message": "no account pas
 
 results contains {"resource": r.id, "status": status, "message": message} if {
 	some r in input.resources
+	r.properties.password_policy != null
 	length := object.get(r.properties.password_policy, "MinimumPasswordLength", 0)
 	status := verdict(length)
 	message := sprintf("minimum password length is %d (at least %d required)", [length, minimum])

@@ -1,0 +1,55 @@
+package controls.aws.cloudtrail.multi_region
+
+config(r) := c if {
+	c := object.get(r.properties, "configuration", null)
+	c != null
+}
+
+name(r) := object.get(config(r), "name", r.id)
+
+# Config records a trail once, in its home region; a copy seen elsewhere (a "shadow"
+# trail of a multi-region trail) is judged where it lives.
+shadow(r) if {
+	home := object.get(config(r), "homeRegion", r.region)
+	is_string(home)
+	home != r.region
+}
+
+field_recorded(r, k) if k in object.keys(config(r))
+
+results contains {"resource": r.id, "status": "error", "message": "the trail's configuration was not recorded"} if {
+	some r in input.resources
+	not config(r)
+}
+
+results contains {"resource": r.id, "status": "not_applicable", "message": sprintf("trail %s belongs to %s and is judged there", [name(r), config(r).homeRegion])} if {
+	some r in input.resources
+	shadow(r)
+}
+
+results contains {"resource": r.id, "status": "error", "message": sprintf("trail %s: %s was not recorded", [name(r), field])} if {
+	some r in input.resources
+	config(r)
+	not shadow(r)
+	not field_recorded(r, field)
+}
+
+field := "isMultiRegionTrail"
+
+judged(r) if {
+	config(r)
+	not shadow(r)
+	field_recorded(r, field)
+}
+
+results contains {"resource": r.id, "status": "pass", "message": sprintf("trail %s is multi-region (home %s)", [name(r), object.get(config(r), "homeRegion", r.region)])} if {
+	some r in input.resources
+	judged(r)
+	config(r).isMultiRegionTrail == true
+}
+
+results contains {"resource": r.id, "status": "fail", "message": sprintf("trail %s is single-region: it records only events in %s", [name(r), object.get(config(r), "homeRegion", r.region)])} if {
+	some r in input.resources
+	judged(r)
+	config(r).isMultiRegionTrail != true
+}

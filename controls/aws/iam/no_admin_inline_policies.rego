@@ -1,0 +1,63 @@
+package controls.aws.iam.no_admin_inline_policies
+
+# Policy grammar: Statement, Action and Resource may each be one value or a list.
+as_list(x) := x if is_array(x)
+
+as_list(x) := [x] if not is_array(x)
+
+statements(doc) := [st | some st in as_list(object.get(doc, "Statement", [])); is_object(st)]
+
+full_admin(st) if {
+	object.get(st, "Effect", "") == "Allow"
+	some action in as_list(object.get(st, "Action", []))
+	action in {"*", "*:*"}
+	some resource in as_list(object.get(st, "Resource", []))
+	resource == "*"
+}
+
+kinds := {"aws.iam.user": "user", "aws.iam.group": "group", "aws.iam.role": "role"}
+
+kind(r) := object.get(kinds, r.type, r.type)
+
+collected(p) if is_array(object.get(p, "inline_policies", null))
+
+unreadable(p) := [object.get(pol, "name", "?") | some pol in p.inline_policies; not is_object(object.get(pol, "document", null))]
+
+admin(p) := [pol.name |
+	some pol in p.inline_policies
+	is_object(object.get(pol, "document", null))
+	some st in statements(pol.document)
+	full_admin(st)
+]
+
+results contains {"resource": r.id, "status": "error", "message": sprintf("the account authorization details were not collected for this %s", [kind(r)])} if {
+	some r in input.resources
+	not collected(r.properties)
+}
+
+results contains {"resource": r.id, "status": "pass", "message": sprintf("the %s has no inline policy", [kind(r)])} if {
+	some r in input.resources
+	collected(r.properties)
+	count(r.properties.inline_policies) == 0
+}
+
+results contains {"resource": r.id, "status": "pass", "message": sprintf("no inline policy of the %s allows \"*\" on \"*\" (%d checked)", [kind(r), count(r.properties.inline_policies)])} if {
+	some r in input.resources
+	collected(r.properties)
+	count(r.properties.inline_policies) > 0
+	count(admin(r.properties)) == 0
+	count(unreadable(r.properties)) == 0
+}
+
+results contains {"resource": r.id, "status": "error", "message": sprintf("inline policy document not readable: %s", [concat(", ", unreadable(r.properties))])} if {
+	some r in input.resources
+	collected(r.properties)
+	count(admin(r.properties)) == 0
+	count(unreadable(r.properties)) > 0
+}
+
+results contains {"resource": r.id, "status": "fail", "message": sprintf("inline policy %s of the %s allows action \"*\" on resource \"*\" (full administrator)", [concat(", ", {n | some n in admin(r.properties)}), kind(r)])} if {
+	some r in input.resources
+	collected(r.properties)
+	count(admin(r.properties)) > 0
+}

@@ -1,0 +1,95 @@
+package controls.aws.s3.bucket_public_access_blocked
+
+# Each flag is in force for a bucket when it is set on the bucket or on the account
+# (S3 applies the most restrictive combination of the two).
+
+flags := ["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"]
+
+buckets := [r | some r in input.resources; r.type == "aws.s3.bucket"]
+
+accounts := [r | some r in input.resources; r.type == "aws.s3.account_public_access_block"]
+
+# The account-level block: its configuration item's `configuration`.
+account_config(r) := c if {
+	c := object.get(r.properties, "configuration", null)
+	c != null
+}
+
+account_on(flag) if {
+	some a in accounts
+	account_config(a)[flag] == true
+}
+
+account_off(r) := [f | some f in flags; object.get(account_config(r), f, false) != true]
+
+# A bucket's own block. Config leaves `PublicAccessBlockConfiguration` out of
+# `supplementaryConfiguration` when the bucket has none: that is "no block", not
+# "not collected"; an item without `supplementaryConfiguration` at all is unknown.
+supplementary(r) := s if {
+	s := object.get(r.properties, "supplementaryConfiguration", null)
+	s != null
+}
+
+bucket_block(r) := object.get(supplementary(r), "PublicAccessBlockConfiguration", {})
+
+bucket_has_block(r) if "PublicAccessBlockConfiguration" in object.keys(supplementary(r))
+
+bucket_on(r, flag) if bucket_block(r)[flag] == true
+
+off(r) := [f | some f in flags; not bucket_on(r, f); not account_on(f)]
+
+where(r) := "set on the bucket and the account, off in both" if {
+	bucket_has_block(r)
+	count(accounts) > 0
+} else := "bucket-level block; no account-level block" if {
+	bucket_has_block(r)
+} else := "no bucket-level block; off in the account-level block" if {
+	count(accounts) > 0
+} else := "no bucket-level block, no account-level block"
+
+by(r) := "the bucket and the account" if {
+	bucket_has_block(r)
+	count(accounts) > 0
+	count([f | some f in flags; bucket_on(r, f)]) == 4
+	count([f | some f in flags; account_on(f)]) == 4
+} else := "the bucket" if {
+	count([f | some f in flags; bucket_on(r, f)]) == 4
+} else := "the account" if {
+	count([f | some f in flags; account_on(f)]) == 4
+} else := "the bucket and the account together"
+
+# Buckets.
+results contains {"resource": r.id, "status": "error", "message": "the bucket's supplementary configuration (public access block) was not recorded"} if {
+	some r in buckets
+	not supplementary(r)
+}
+
+results contains {"resource": r.id, "status": "pass", "message": sprintf("all four public access block settings are on, set by %s", [by(r)])} if {
+	some r in buckets
+	supplementary(r)
+	count(off(r)) == 0
+}
+
+results contains {"resource": r.id, "status": "fail", "message": sprintf("public access not blocked: %s off (%s)", [concat(", ", off(r)), where(r)])} if {
+	some r in buckets
+	supplementary(r)
+	count(off(r)) > 0
+}
+
+# The account-level block itself.
+results contains {"resource": r.id, "status": "error", "message": "the account-level public access block's configuration was not recorded"} if {
+	some r in accounts
+	not account_config(r)
+}
+
+results contains {"resource": r.id, "status": "pass", "message": "account-level public access block: all four settings on"} if {
+	some r in accounts
+	account_config(r)
+	count(account_off(r)) == 0
+}
+
+results contains {"resource": r.id, "status": "fail", "message": sprintf("account-level public access block: %s off", [concat(", ", account_off(r))])} if {
+	some r in accounts
+	account_config(r)
+	count(account_off(r)) > 0
+}

@@ -1,0 +1,92 @@
+package controls.aws.s3.bucket_tls_only
+
+supplementary(r) := s if {
+	s := object.get(r.properties, "supplementaryConfiguration", null)
+	s != null
+}
+
+recorded(r) if "BucketPolicy" in object.keys(supplementary(r))
+
+text(r) := object.get(object.get(supplementary(r), "BucketPolicy", {}), "policyText", null)
+
+# `policyText` is JSON in a string; accept an already decoded object too.
+policy(r) := json.unmarshal(text(r)) if is_string(text(r))
+
+policy(r) := text(r) if {
+	t := text(r)
+	t != null
+	not is_string(t)
+}
+
+no_policy(r) if {
+	recorded(r)
+	text(r) == null
+}
+
+as_list(x) := x if is_array(x)
+
+as_list(x) := [x] if not is_array(x)
+
+statements(p) := as_list(object.get(p, "Statement", []))
+
+everyone(s) if s.Principal == "*"
+
+everyone(s) if {
+	p := s.Principal
+	not is_string(p)
+	"*" in as_list(object.get(p, "AWS", []))
+}
+
+all_actions(s) if {
+	some a in as_list(object.get(s, "Action", []))
+	lower(a) in {"s3:*", "*"}
+}
+
+# The deny must reach objects, not only the bucket: `arn:aws:s3:::b/*` or `*`.
+objects_covered(s) if {
+	some res in as_list(object.get(s, "Resource", []))
+	is_string(res)
+	endswith(res, "/*")
+}
+
+objects_covered(s) if "*" in as_list(object.get(s, "Resource", []))
+
+insecure_transport(s) if {
+	some op, block in object.get(s, "Condition", {})
+	lower(op) == "bool"
+	some k, v in block
+	lower(k) == "aws:securetransport"
+	some value in as_list(v)
+	lower(sprintf("%v", [value])) == "false"
+}
+
+denies_http(s) if {
+	s.Effect == "Deny"
+	everyone(s)
+	all_actions(s)
+	objects_covered(s)
+	insecure_transport(s)
+}
+
+tls_statements(r) := [object.get(s, "Sid", "(no Sid)") | some s in statements(policy(r)); denies_http(s)]
+
+results contains {"resource": r.id, "status": "error", "message": "the bucket policy was not recorded"} if {
+	some r in input.resources
+	not recorded(r)
+}
+
+results contains {"resource": r.id, "status": "fail", "message": "no bucket policy: requests over plain HTTP are not denied"} if {
+	some r in input.resources
+	no_policy(r)
+}
+
+results contains {"resource": r.id, "status": "pass", "message": sprintf("the bucket policy denies all requests without TLS (statement %s)", [concat(", ", tls_statements(r))])} if {
+	some r in input.resources
+	count(tls_statements(r)) > 0
+}
+
+results contains {"resource": r.id, "status": "fail", "message": sprintf("the bucket policy (%d statement(s)) has no Deny for all principals and s3:* where aws:SecureTransport is false", [count(statements(policy(r)))])} if {
+	some r in input.resources
+	p := policy(r)
+	count(tls_statements(r)) == 0
+}
