@@ -61,6 +61,35 @@ pub struct Summary {
     pub findings_by_status: BTreeMap<String, usize>,
 }
 
+/// An exception (accepted risk) from `exceptions.toml`, as the register shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExceptionView {
+    pub control: String,
+    /// Glob over resource IDs (`*` for all).
+    pub resource: String,
+    pub justification: String,
+    pub approved_by: String,
+    pub approved_on: String,
+    pub expires: String,
+    /// `active`, `expiring` (within 30 days of the run) or `expired`.
+    pub state: String,
+    /// Findings of this run it waived.
+    pub waived: usize,
+}
+
+/// A file attached as manual evidence for a requirement (`evidra evidence add`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView {
+    pub framework: String,
+    pub requirement: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub size: i64,
+    pub note: Option<String>,
+    pub added_by: String,
+    pub added_at: String,
+}
+
 /// Everything one report shows.
 #[derive(Debug, Clone)]
 pub struct ReportModel {
@@ -75,6 +104,10 @@ pub struct ReportModel {
     pub evidence: Vec<EvidenceMeta>,
     /// The controls that appear in this report, by ID.
     pub controls: BTreeMap<String, Control>,
+    /// The exceptions register (all exceptions known when the report was made).
+    pub exceptions: Vec<ExceptionView>,
+    /// Manual evidence attached to this framework's requirements.
+    pub attachments: Vec<AttachmentView>,
 }
 
 pub fn build(
@@ -162,6 +195,8 @@ pub fn build(
         requirements,
         evidence,
         controls,
+        exceptions: Vec::new(),
+        attachments: Vec::new(),
     })
 }
 
