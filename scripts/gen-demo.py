@@ -9,8 +9,12 @@ AWS Config (configuration snapshot delivered to S3) produces:
   iam/account-authorization-details.json `aws iam get-account-authorization-details`
   iam/password-policy.json               `aws iam get-account-password-policy`
   iam/account-summary.json               `aws iam get-account-summary`
+  iam/virtual-mfa-devices.json           `aws iam list-virtual-mfa-devices`
   config/<region>/configuration-recorders.json        `aws configservice describe-configuration-recorders`
   config/<region>/configuration-recorder-status.json  `aws configservice describe-configuration-recorder-status`
+  config/<region>/delivery-channels.json `aws configservice describe-delivery-channels`
+  config/<region>/config-rules.json      `aws configservice describe-config-rules`
+  config/<region>/config-rule-compliance.json  `aws configservice describe-compliance-by-config-rule`
   config/<region>/config-snapshot.json   a configuration snapshot as AWS Config delivers it to S3
 
 Deterministic: no wall clock, no unseeded randomness. Every identifier and every
@@ -212,6 +216,9 @@ class Account:
         self.password_policy = None
         self.password_expiry = None
         self.summary_extra = {}
+        # Virtual MFA devices created but assigned to no one (their device names);
+        # must match summary_extra["UnassignedMFADevices"].
+        self.unassigned_mfa = []
 
 
 # AWS managed policies referenced by the estate. Documents of the large ones are
@@ -386,6 +393,17 @@ def _not_before(dt, floor):
     return dt if dt > floor else floor + timedelta(minutes=7, seconds=13)
 
 
+def user_created(acct, u):
+    return ago(u.created, ("created", acct.id, u.name))
+
+
+def password_last_used(acct, u):
+    """When the user last signed in with the password, or None (never / no password)."""
+    if not u.console or u.console[0] is None:
+        return None
+    return _not_before(ago(u.console[0], ("pwused", acct.id, u.name)), user_created(acct, u))
+
+
 def credential_report(acct):
     rows = [CRED_HEADER]
     r = acct.root
@@ -399,13 +417,12 @@ def credential_report(acct):
         "false", "N/A", "false", "N/A",
     ])
     for u in sorted(acct.users, key=lambda u: u.name):
-        created = ago(u.created, ("created", acct.id, u.name))
+        created = user_created(acct, u)
         row = [u.name, user_arn(acct, u), iam_ts(created)]
         if u.console:
-            last_used, changed = u.console
+            changed = u.console[1]
             changed_dt = _not_before(ago(changed, ("pwchanged", acct.id, u.name)), created)
-            used_dt = (_not_before(ago(last_used, ("pwused", acct.id, u.name)), created)
-                       if last_used is not None else None)
+            used_dt = password_last_used(acct, u)
             row += [
                 "true",
                 iam_ts(used_dt) if used_dt else "no_information",
@@ -637,6 +654,38 @@ def account_summary(acct):
     return {"SummaryMap": sm}
 
 
+def virtual_mfa_devices(acct):
+    """`aws iam list-virtual-mfa-devices` (assignment status Any): one device per user
+    whose credential report row says mfa_active, and the unassigned ones (serial number
+    only). A root user with MFA has a hardware device here, so root is not listed."""
+    assert not acct.root["mfa"] or acct.root.get("mfa_device") == "hardware", acct.id
+    devices = []
+    for u in acct.users:
+        if not u.mfa:
+            continue
+        created = user_created(acct, u)
+        # Enrolled within a few days of the user's creation.
+        lag = _int("mfalag", acct.id, u.name) % 9
+        enabled = _not_before(ago(max(u.created - lag, 0), ("mfaenable", acct.id, u.name)), created)
+        user = {
+            "Path": u.path,
+            "UserName": u.name,
+            "UserId": iam_unique_id("AIDA", acct.id, u.name),
+            "Arn": user_arn(acct, u),
+            "CreateDate": iam_ts(created),
+        }
+        used = password_last_used(acct, u)
+        if used:
+            user["PasswordLastUsed"] = iam_ts(used)
+        devices.append({"SerialNumber": "arn:aws:iam::%s:mfa/%s" % (acct.id, u.name),
+                        "User": user, "EnableDate": iam_ts(enabled)})
+    assert len(acct.unassigned_mfa) == acct.summary_extra.get("UnassignedMFADevices", 0)
+    for name in acct.unassigned_mfa:
+        devices.append({"SerialNumber": "arn:aws:iam::%s:mfa/%s" % (acct.id, name)})
+    devices.sort(key=lambda d: d["SerialNumber"])
+    return {"VirtualMFADevices": devices}
+
+
 def write_iam(base, acct):
     write_text(os.path.join(base, "iam", "credential-report.csv"), credential_report(acct))
     write_cli_json(os.path.join(base, "iam", "account-authorization-details.json"),
@@ -644,6 +693,7 @@ def write_iam(base, acct):
     write_cli_json(os.path.join(base, "iam", "password-policy.json"),
                    {"PasswordPolicy": acct.password_policy})
     write_cli_json(os.path.join(base, "iam", "account-summary.json"), account_summary(acct))
+    write_cli_json(os.path.join(base, "iam", "virtual-mfa-devices.json"), virtual_mfa_devices(acct))
 
 
 # ---------------------------------------------------------------------------
@@ -688,7 +738,9 @@ AUDITOR = "777788889999"       # former external audit firm (trusted without one
 
 def build_prod():
     a = Account(PROD, "acme-prod")
-    a.root = {"created": at(2019, 3, 4, ("root", PROD)), "mfa": True,
+    # Root MFA is a hardware key (FIDO2, kept in the office safe): it is not among
+    # the virtual MFA devices.
+    a.root = {"created": at(2019, 3, 4, ("root", PROD)), "mfa": True, "mfa_device": "hardware",
               "password_last_used": ago(100, ("rootpw", PROD))}
     a.password_policy = {
         "MinimumPasswordLength": 8,
@@ -701,6 +753,9 @@ def build_prod():
     }
     a.password_expiry = None
     a.summary_extra = {"Providers": 1, "UnassignedMFADevices": 1}
+    # The virtual device of a leaver: deactivated when the user was deleted, never
+    # deleted itself.
+    a.unassigned_mfa = ["t.walsh"]
 
     mfa_enforce = pdoc({
         "Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
@@ -1021,6 +1076,105 @@ def recorder_status_stopped(account, region, started, failed, stopped):
         "lastErrorMessage": "The specified bucket does not exist.",
         "lastStatusChangeTime": cli_ms_ts(failed),
     }]}
+
+
+def delivery_channels_doc(bucket):
+    # DeliveryChannel members in the order the CLI prints them (name, s3BucketName,
+    # s3KeyPrefix, s3KmsKeyArn, snsTopicARN, configSnapshotDeliveryProperties).
+    return {"DeliveryChannels": [{
+        "name": "default",
+        "s3BucketName": bucket,
+        "configSnapshotDeliveryProperties": {"deliveryFrequency": "TwentyFour_Hours"},
+    }]}
+
+
+# AWS Config managed rules in prod us-east-1: (rule name, source identifier, scope
+# resource types, or None for a periodic rule, and the rule's default description).
+CONFIG_RULES = [
+    ("s3-bucket-versioning-enabled", "S3_BUCKET_VERSIONING_ENABLED", ["AWS::S3::Bucket"],
+     "Checks if versioning is enabled for your S3 buckets. Optionally, the rule checks "
+     "if MFA delete is enabled for your S3 buckets."),
+    ("encrypted-volumes", "ENCRYPTED_VOLUMES", ["AWS::EC2::Volume"],
+     "Checks if attached Amazon EBS volumes are encrypted and optionally are encrypted "
+     "with a specified KMS key. The rule is NON_COMPLIANT if attached EBS volumes are "
+     "unencrypted or are encrypted with a KMS key not in the supplied parameters."),
+    ("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", ["AWS::RDS::DBInstance"],
+     "Checks if storage encryption is enabled for your Amazon RDS DB instances. The rule "
+     "is NON_COMPLIANT if storage encryption is not enabled."),
+    ("root-account-mfa-enabled", "ROOT_ACCOUNT_MFA_ENABLED", None,
+     "Checks if the root user of your AWS account requires multi-factor authentication "
+     "for console sign-in. The rule is NON_COMPLIANT if the root user does not have MFA "
+     "enabled."),
+    ("opensearch-encrypted-at-rest", "OPENSEARCH_ENCRYPTED_AT_REST", ["AWS::OpenSearch::Domain"],
+     "Checks if Amazon OpenSearch Service domains have encryption at rest configuration "
+     "enabled. The rule is NON_COMPLIANT if the EncryptionAtRestOptions field is not "
+     "enabled."),
+]
+
+# What each rule finds non-compliant, judged on the configuration items of the snapshot
+# (so the compliance always agrees with it). ENCRYPTED_VOLUMES only evaluates attached
+# volumes: the detached orphaned-export-scratch is not counted.
+RULE_CHECKS = {
+    "S3_BUCKET_VERSIONING_ENABLED":
+        lambda i: i["supplementaryConfiguration"]["BucketVersioningConfiguration"]["status"]
+        != "Enabled",
+    "ENCRYPTED_VOLUMES":
+        lambda i: bool(i["configuration"]["attachments"]) and not i["configuration"]["encrypted"],
+    "RDS_STORAGE_ENCRYPTED": lambda i: not i["configuration"]["storageEncrypted"],
+    "OPENSEARCH_ENCRYPTED_AT_REST":
+        lambda i: not i["configuration"]["EncryptionAtRestOptions"]["Enabled"],
+}
+
+
+def config_rule_id(account, region, name):
+    return "config-rule-" + _chars("abcdefghijklmnopqrstuvwxyz0123456789", 6,
+                                   "configrule", account, region, name)
+
+
+def config_rules_doc(account, region):
+    # ConfigRule members in the order the CLI prints them.
+    rules = []
+    for name, ident, types, description in sorted(CONFIG_RULES):
+        rid = config_rule_id(account, region, name)
+        rule = {
+            "ConfigRuleName": name,
+            "ConfigRuleArn": "arn:aws:config:%s:%s:config-rule/%s" % (region, account, rid),
+            "ConfigRuleId": rid,
+            "Description": description,
+        }
+        if types is not None:
+            rule["Scope"] = {"ComplianceResourceTypes": list(types)}
+        rule["Source"] = {"Owner": "AWS", "SourceIdentifier": ident}
+        rule["InputParameters"] = "{}"
+        if types is None:
+            rule["MaximumExecutionFrequency"] = "TwentyFour_Hours"
+        rule["ConfigRuleState"] = "ACTIVE"
+        rule["EvaluationModes"] = [{"Mode": "DETECTIVE"}]
+        rules.append(rule)
+    return {"ConfigRules": rules}
+
+
+def config_rule_compliance_doc(acct, snapshot):
+    """Rule compliance as AWS Config would report it for this estate. A rule with no
+    resource in scope (no OpenSearch domain here) has no evaluation: INSUFFICIENT_DATA."""
+    out = []
+    for name, ident, types, _ in sorted(CONFIG_RULES):
+        if types is None:   # the periodic account-level rule (root MFA)
+            assert ident == "ROOT_ACCOUNT_MFA_ENABLED"
+            verdicts = [not acct.root["mfa"]]
+        else:
+            verdicts = [RULE_CHECKS[ident](i) for i in snapshot["configurationItems"]
+                        if i["resourceType"] in types]
+        bad = sum(verdicts)
+        if not verdicts:
+            compliance = {"ComplianceType": "INSUFFICIENT_DATA"}
+        elif bad:
+            compliance = {"ComplianceType": "NON_COMPLIANT",
+                          "ComplianceContributorCount": {"CappedCount": bad, "CapExceeded": False}}
+        else:
+            compliance = {"ComplianceType": "COMPLIANT"}
+        out.append({"ConfigRuleName": name, "Compliance": compliance})
+    return {"ComplianceByConfigRules": out}
 
 
 def kms_key_id(name, account=PROD):
@@ -1606,25 +1760,43 @@ reads real exports.
 
 | folder | account | what |
 |---|---|---|
-| `aws-111122223333/` | `acme-prod` | production: ~36 IAM users, 14 roles, Config in us-east-1 (recording, with a snapshot) and eu-west-1 (recorder stopped, no snapshot) |
+| `aws-111122223333/` | `acme-prod` | production: ~36 IAM users, 14 roles, Config in us-east-1 (recording, with a snapshot and 5 managed rules) and eu-west-1 (recorder stopped, no snapshot) |
 | `aws-444455556666/` | `acme-sandbox` | sandbox: IAM only, 5 users |
 
-Files per account: `iam/credential-report.csv` (decoded `get-credential-report`
-Content), `iam/account-authorization-details.json`, `iam/password-policy.json`,
-`iam/account-summary.json`, and per region `config/<region>/configuration-recorders.json`,
-`configuration-recorder-status.json` and, where Config delivered one,
-`config-snapshot.json` (the S3-delivered snapshot, single-line JSON).
+Files per account, each the output of one AWS CLI command (except the snapshot):
+
+| file | command |
+|---|---|
+| `iam/credential-report.csv` | `aws iam get-credential-report` (the `Content`, base64-decoded) |
+| `iam/account-authorization-details.json` | `aws iam get-account-authorization-details` |
+| `iam/password-policy.json` | `aws iam get-account-password-policy` |
+| `iam/account-summary.json` | `aws iam get-account-summary` |
+| `iam/virtual-mfa-devices.json` | `aws iam list-virtual-mfa-devices` |
+| `config/<region>/configuration-recorders.json` | `aws configservice describe-configuration-recorders` |
+| `config/<region>/configuration-recorder-status.json` | `aws configservice describe-configuration-recorder-status` |
+| `config/<region>/delivery-channels.json` | `aws configservice describe-delivery-channels` |
+| `config/us-east-1/config-rules.json` | `aws configservice describe-config-rules` |
+| `config/us-east-1/config-rule-compliance.json` | `aws configservice describe-compliance-by-config-rule` |
+| `config/us-east-1/config-snapshot.json` | the configuration snapshot Config delivered to S3 (single-line JSON) |
+
+The virtual MFA device list agrees with the credential report: one device per user
+with `mfa_active` true, plus one unassigned device (`t.walsh`, a leaver's, never
+deleted). Prod root's MFA is a hardware key, so it is not in the list; sandbox root
+has no MFA at all. The Config rule compliance agrees with the snapshot.
 
 ## What is good
 
-- prod root user: MFA on, no access keys, password last used about 100 days earlier.
+- prod root user: MFA on with a hardware key (no virtual device belongs to root), no
+  access keys, password last used about 100 days earlier.
 - Most people get permissions from groups (Admins, Developers, ReadOnly, Billing,
   Deployers, DataPipelines); most console users have MFA; most access keys are
   under 60 days old.
 - A support role (`acme-support`, AWSSupportAccess), a vendor role that requires
   `sts:ExternalId`, a GitHub OIDC deploy role.
 - Sandbox password policy: length 14, all character classes, reuse 24, expiry 90.
-- us-east-1 Config recorder records everything, including global types.
+- us-east-1 Config recorder records everything, including global types, and its
+  delivery channel sends to `acme-prod-config-delivery` daily.
+- Config rule `root-account-mfa-enabled` is COMPLIANT.
 - Data lake, backups, CloudTrail and Config buckets: public access blocked,
   encrypted, versioned, TLS-only bucket policies. The main trail is multi-region,
   validated, KMS-encrypted and sent to CloudWatch Logs. The production PostgreSQL
@@ -1644,7 +1816,14 @@ Content), `iam/account-authorization-details.json`, `iam/password-policy.json`,
   experiment-bot (AmazonS3FullAccess).
 - `acme-full-access` grants `*` on `*` (attached to `jenkins-legacy-role`); the
   auditor role trusts another account with no ExternalId.
-- eu-west-1 Config recorder exists but is stopped (delivery bucket gone).
+- eu-west-1 Config recorder exists but is stopped: its delivery channel still names
+  `acme-prod-config-eu-west-1`, a bucket that no longer exists (the recorder reports
+  NoSuchBucketException).
+- Config rules NON_COMPLIANT in us-east-1: `s3-bucket-versioning-enabled` (3 buckets),
+  `encrypted-volumes` (1: the attached bastion root volume; the rule ignores detached
+  volumes, so the orphaned scratch volume is not counted), `rds-storage-encrypted`
+  (1: the reporting MySQL). `opensearch-encrypted-at-rest` has no evaluation
+  (INSUFFICIENT_DATA): Acme has no OpenSearch domain.
 - A public website bucket, an old bucket with no recorded encryption or public
   access block, an unversioned/suspended bucket, buckets without TLS-only policies.
 - Security groups open to the world on 22 (bastion-ssh, ftp-legacy via the range
@@ -1685,7 +1864,12 @@ def write_demo(out):
                    recorders_doc(PROD, "us-east-1", True))
     write_cli_json(os.path.join(ue1, "configuration-recorder-status.json"),
                    recorder_status_recording(PROD, "us-east-1", ago(240, ("cfgstart", PROD, "us-east-1"))))
-    write_snapshot(os.path.join(ue1, "config-snapshot.json"), prod_snapshot("us-east-1"))
+    ue1_snapshot = prod_snapshot("us-east-1")
+    write_snapshot(os.path.join(ue1, "config-snapshot.json"), ue1_snapshot)
+    write_cli_json(os.path.join(ue1, "delivery-channels.json"),
+                   delivery_channels_doc("acme-prod-config-delivery"))
+    write_cli_json(os.path.join(ue1, "config-rules.json"), config_rules_doc(PROD, "us-east-1"))
+    write_cli_json(os.path.join(ue1, "config-rule-compliance.json"), config_rule_compliance_doc(prod, ue1_snapshot))
     ew1 = os.path.join(pbase, "config", "eu-west-1")
     write_cli_json(os.path.join(ew1, "configuration-recorders.json"),
                    recorders_doc(PROD, "eu-west-1", False))
@@ -1694,6 +1878,10 @@ def write_demo(out):
                                            ago(700, ("cfgstart", PROD, "eu-west-1")),
                                            ago(160, ("cfgfail", PROD, "eu-west-1")),
                                            ago(158, ("cfgstop", PROD, "eu-west-1"))))
+    # The channel still names the bucket that was deleted (hence the recorder's
+    # NoSuchBucketException above).
+    write_cli_json(os.path.join(ew1, "delivery-channels.json"),
+                   delivery_channels_doc("acme-prod-config-eu-west-1"))
 
     sandbox = build_sandbox()
     write_iam(os.path.join(out, "aws-" + SANDBOX), sandbox)

@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 
 use evidra_collector_aws::{AwsCollector, AwsTarget};
-use evidra_collector_core::{CollectContext, CollectError, Collector};
+use evidra_collector_core::{Batch, CollectContext, CollectError, Collector, Evidence, EvidenceSource};
 use evidra_collector_files::FilesCollector;
 
 use crate::catalogue::Catalogue;
 use crate::engine::{self, EngineError};
+use crate::exceptions::Exception;
 use crate::store::{Run, RunSink, RunStatus, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ pub enum RunError {
     Engine(#[from] EngineError),
     #[error("`--path DIR` is required with `--source files`")]
     MissingPath,
+    #[error("{0}")]
+    Exceptions(String),
 }
 
 /// Which source to collect from (the CLI's `--source`).
@@ -63,6 +66,37 @@ pub struct Outcome {
     pub recovered: Vec<String>,
 }
 
+/// The exceptions file of a run: kept as evidence, applied to the findings.
+#[derive(Debug, Clone)]
+pub struct ExceptionsFile {
+    /// Its path, as given (named in the evidence record).
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub exceptions: Vec<Exception>,
+}
+
+impl ExceptionsFile {
+    pub fn read(path: &std::path::Path) -> Result<Self, RunError> {
+        let display = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| RunError::Exceptions(format!("{display}: {e}")))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let exceptions = crate::exceptions::parse(&display, &text).map_err(|e| RunError::Exceptions(e.to_string()))?;
+        Ok(Self {
+            path: display,
+            bytes,
+            exceptions,
+        })
+    }
+}
+
+/// How a run is made, beyond its collectors.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Pins the evaluation time (`input.now` of every rule); default: the run's start.
+    pub evaluated_at: Option<String>,
+    pub exceptions: Option<ExceptionsFile>,
+}
+
 /// Collects from `collectors` into a new run, evaluates it and seals it.
 ///
 /// `evaluated_at` pins the evaluation time (`input.now` of every rule); by default it
@@ -73,6 +107,26 @@ pub async fn run(
     collectors: &[Box<dyn Collector>],
     evaluated_at: Option<String>,
 ) -> Result<Outcome, RunError> {
+    run_with(
+        store,
+        catalogue,
+        collectors,
+        RunOptions {
+            evaluated_at,
+            exceptions: None,
+        },
+    )
+    .await
+}
+
+/// [`run`], with exceptions.
+pub async fn run_with(
+    store: &Store,
+    catalogue: &Catalogue,
+    collectors: &[Box<dyn Collector>],
+    options: RunOptions,
+) -> Result<Outcome, RunError> {
+    let evaluated_at = options.evaluated_at.clone();
     let started_at = crate::time_fmt::now();
     let recovered = store.recover_interrupted(&started_at)?;
     let evaluated_at = evaluated_at.unwrap_or_else(|| started_at.clone());
@@ -96,7 +150,32 @@ pub async fn run(
             });
         }
     }
-    let (findings, gaps) = evaluate_into(store, catalogue, &run)?;
+    let exceptions = match &options.exceptions {
+        Some(file) => {
+            let evidence = Evidence::new(
+                EvidenceSource {
+                    collector: "evidra".into(),
+                    operation: EXCEPTIONS_OPERATION.into(),
+                    scope: file.path.clone(),
+                },
+                started_at.clone(),
+                "application/toml",
+                file.bytes.clone(),
+            );
+            let sha = evidence.sha256.clone();
+            store.write_batch(
+                &run.id,
+                &Batch {
+                    evidence: vec![evidence],
+                    ..Batch::default()
+                },
+                &started_at,
+            )?;
+            Some((file.exceptions.as_slice(), sha))
+        }
+        None => None,
+    };
+    let (findings, gaps) = evaluate_into(store, catalogue, &run, exceptions)?;
     let status = if gaps > 0 {
         RunStatus::Partial
     } else {
@@ -111,10 +190,21 @@ pub async fn run(
     })
 }
 
-/// Evaluates the catalogue over a running run and stores the findings.
-fn evaluate_into(store: &Store, catalogue: &Catalogue, run: &Run) -> Result<(usize, usize), RunError> {
+/// The evidence operation under which a run keeps its exceptions file.
+pub const EXCEPTIONS_OPERATION: &str = "evidra:exceptions";
+
+/// Evaluates the catalogue over a running run, applies exceptions, stores the findings.
+fn evaluate_into(
+    store: &Store,
+    catalogue: &Catalogue,
+    run: &Run,
+    exceptions: Option<(&[Exception], String)>,
+) -> Result<(usize, usize), RunError> {
     let data = store.run_data(&run.id)?;
-    let findings = engine::evaluate(catalogue, &data, &run.evaluated_at)?;
+    let mut findings = engine::evaluate(catalogue, &data, &run.evaluated_at)?;
+    if let Some((exceptions, sha)) = exceptions {
+        crate::exceptions::apply(&mut findings, exceptions, &run.evaluated_at, &sha);
+    }
     store.write_findings(&run.id, &findings)?;
     store.set_catalogue(&run.id, &catalogue.hash)?;
     Ok((findings.len(), data.gaps.len()))

@@ -14,6 +14,9 @@ pub struct Config {
     /// Relative paths are relative to the config file.
     #[serde(default)]
     pub controls: Vec<PathBuf>,
+    /// The exceptions file (accepted risks; see `evidra::exceptions`), relative to the
+    /// config file.
+    pub exceptions: Option<PathBuf>,
     /// AWS accounts to collect (`[[aws]]`: `profile`, `role_arn`, `external_id`,
     /// `regions`, `max_requests_per_second`). None: the standard credential chain and
     /// region of the environment.
@@ -46,7 +49,7 @@ impl Config {
             message: e.to_string(),
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for dir in &mut config.controls {
+        for dir in config.controls.iter_mut().chain(config.exceptions.iter_mut()) {
             if dir.is_relative() {
                 *dir = base.join(&*dir);
             }

@@ -21,3 +21,17 @@ pub fn collector() -> FilesCollector {
         files().into_iter().filter(|f| !f.path.ends_with("README.md")).collect(),
     )
 }
+
+/// The demo's exceptions file, applied when `evidra.toml` names none.
+pub const EXCEPTIONS: &[u8] = include_bytes!("../examples/demo-exceptions.toml");
+
+/// The demo's exceptions, parsed.
+pub fn exceptions() -> Result<crate::collect::ExceptionsFile, crate::exceptions::ExceptionsError> {
+    let path = "examples/demo-exceptions.toml";
+    let exceptions = crate::exceptions::parse(path, &String::from_utf8_lossy(EXCEPTIONS))?;
+    Ok(crate::collect::ExceptionsFile {
+        path: path.into(),
+        bytes: EXCEPTIONS.to_vec(),
+        exceptions,
+    })
+}

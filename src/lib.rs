@@ -9,6 +9,7 @@ pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod exceptions;
 pub mod report;
 pub mod store;
 pub mod time_fmt;

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use evidra::catalogue::Catalogue;
 use evidra::collect::{self, SourceKind, SourceOptions};
 use evidra::config::Config;
-use evidra::report::{self, Format};
+use evidra::report::{self, Audience, Format};
 use evidra::store::{RunStatus, Store, verify};
 
 /// Exit codes (DESIGN.md): 0 done, 1 error, 2 usage, 3 partial run, 4 verification failed.
@@ -66,6 +66,10 @@ enum Command {
         /// A run id (or unique prefix), or `latest`.
         #[arg(long, default_value = "latest")]
         run: String,
+        /// `customer`: a redacted 1–3 page summary for prospects (html, pdf or json),
+        /// naming no account, resource or person.
+        #[arg(long, value_enum, default_value = "auditor")]
+        audience: AudienceArg,
         /// Output file (default: stdout).
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
@@ -84,6 +88,37 @@ enum Command {
         #[command(subcommand)]
         command: ControlsCommand,
     },
+    /// Manual evidence for requirements no automated control covers.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// Attach a file (a policy, training records...) to a requirement; it is stored
+    /// content-addressed and sealed into the run chain.
+    Add {
+        #[arg(long)]
+        framework: String,
+        #[arg(long)]
+        requirement: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        note: Option<String>,
+        /// Who attaches it (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// List the attachments of a framework.
+    List {
+        #[arg(long)]
+        framework: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
 }
 
 #[derive(Subcommand)]
@@ -95,6 +130,20 @@ enum ControlsCommand {
     },
     /// Run the controls' own test cases (the built-in ones, plus DIR's).
     Test { dir: Option<PathBuf> },
+    /// Everything about one control: what it checks, why, how to fix it, its
+    /// requirements with their rationale, and its Rego rule.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Every requirement of a framework, with the controls covering it or `manual`.
+    Requirements {
+        #[arg(long)]
+        framework: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -106,7 +155,16 @@ enum SourceArg {
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
     Html,
+    Pdf,
     Json,
+    Csv,
+    Oscal,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AudienceArg {
+    Auditor,
+    Customer,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,6 +174,14 @@ enum ListFormat {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing to a closed pipe (`evidra ... | head`) would
+    // panic; a command-line tool should end quietly instead, as Unix tools do.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default at startup, before any
+    // thread exists, has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -149,7 +215,8 @@ fn run(cli: Cli) -> Result<u8> {
                     )
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let outcome = runtime()?.block_on(collect::run(&store, &catalogue, &collectors, cli.now))?;
+            let options = run_options(&config, cli.now)?;
+            let outcome = runtime()?.block_on(collect::run_with(&store, &catalogue, &collectors, options))?;
             for id in &outcome.recovered {
                 eprintln!("note: run {id} had been interrupted; it is now sealed as partial");
             }
@@ -172,18 +239,34 @@ fn run(cli: Cli) -> Result<u8> {
             framework,
             format,
             run,
+            audience,
             output,
             controls,
         } => {
+            let format = match format {
+                FormatArg::Html => Format::Html,
+                FormatArg::Pdf => Format::Pdf,
+                FormatArg::Json => Format::Json,
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Oscal => Format::Oscal,
+            };
+            let audience = match audience {
+                AudienceArg::Auditor => Audience::Auditor,
+                AudienceArg::Customer => Audience::Customer,
+            };
+            if audience == Audience::Customer && matches!(format, Format::Csv | Format::Oscal) {
+                // A usage error (exit 2, as clap's own), caught before any work is done.
+                eprintln!(
+                    "evidra: error: the customer audience is html, pdf or json ({} lists the estate's resources)",
+                    format.name()
+                );
+                return Ok(2);
+            }
             let catalogue = catalogue(&config, &controls)?;
             let store = open_existing(&cli.db)?;
             let run = store.resolve_run(&run)?;
             let model = report::build(&store, &catalogue, &run, &framework, config.organisation.clone())?;
-            let format = match format {
-                FormatArg::Html => Format::Html,
-                FormatArg::Json => Format::Json,
-            };
-            let bytes = report::render(&model, format)?;
+            let bytes = report::render_for(&model, format, audience)?;
             match output {
                 Some(path) => {
                     std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?
@@ -234,7 +317,20 @@ fn run(cli: Cli) -> Result<u8> {
             }
         }
         Command::Controls { command } => controls(command, &config),
+        Command::Evidence { command } => evidence(command, &cli.db, &config),
     }
+}
+
+fn run_options(config: &Config, now: Option<String>) -> Result<collect::RunOptions> {
+    let exceptions = config
+        .exceptions
+        .as_deref()
+        .map(collect::ExceptionsFile::read)
+        .transpose()?;
+    Ok(collect::RunOptions {
+        evaluated_at: now,
+        exceptions,
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -262,7 +358,11 @@ fn demo(db: &Path, out: &Path, config: &Config, now: Option<String>) -> Result<u
     let catalogue = catalogue(config, &[])?;
     let store = Store::open(db)?;
     let collectors: Vec<Box<dyn evidra_collector_core::Collector>> = vec![Box::new(evidra::demo::collector())];
-    let outcome = runtime()?.block_on(collect::run(&store, &catalogue, &collectors, now))?;
+    let mut options = run_options(config, now)?;
+    if options.exceptions.is_none() {
+        options.exceptions = Some(evidra::demo::exceptions()?);
+    }
+    let outcome = runtime()?.block_on(collect::run_with(&store, &catalogue, &collectors, options))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let organisation = config
         .organisation
@@ -283,7 +383,7 @@ fn demo(db: &Path, out: &Path, config: &Config, now: Option<String>) -> Result<u
     for framework in ["soc2", "iso27001"] {
         let model = report::build(&store, &catalogue, &outcome.run, framework, organisation.clone())?;
         let mut written = Vec::new();
-        for format in [Format::Html, Format::Json] {
+        for format in [Format::Html, Format::Pdf, Format::Json] {
             let path = out.join(format!("{framework}.{}", format.extension()));
             std::fs::write(&path, report::render(&model, format)?)
                 .with_context(|| format!("cannot write {}", path.display()))?;
@@ -310,8 +410,175 @@ fn demo(db: &Path, out: &Path, config: &Config, now: Option<String>) -> Result<u
     Ok(0)
 }
 
+fn evidence(command: EvidenceCommand, db: &Path, config: &Config) -> Result<u8> {
+    let catalogue = catalogue(config, &[])?;
+    match command {
+        EvidenceCommand::Add {
+            framework,
+            requirement,
+            file,
+            note,
+            by,
+        } => {
+            let Some(fw) = catalogue.framework(&framework) else {
+                bail!(
+                    "unknown framework `{framework}` (known: {})",
+                    catalogue.frameworks.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+            };
+            if fw.requirement(&requirement).is_none() {
+                bail!(
+                    "`{requirement}` is not a requirement of {} (see `evidra controls requirements --framework {framework}`)",
+                    fw.name
+                );
+            }
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let file_name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| file.display().to_string());
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into());
+            let store = Store::open(db)?;
+            let new = evidra::store::NewAttachment {
+                framework: &framework,
+                requirement: &requirement,
+                file_name: &file_name,
+                bytes,
+                note: note.as_deref(),
+                added_by: &by,
+            };
+            let run = store.add_attachment(new, &evidra::time_fmt::now())?;
+            eprintln!(
+                "attached {file_name} to {framework} {requirement} (sealed as run {}); it appears in reports of runs collected from now on",
+                run.id
+            );
+            println!("{}", run.id);
+            Ok(0)
+        }
+        EvidenceCommand::List { framework, format } => {
+            let store = open_existing(db)?;
+            let attachments = store.attachments(&framework, None)?;
+            if format == ListFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&attachments)?);
+            } else {
+                for a in attachments {
+                    println!(
+                        "{:<8} {:<40} {}  {} by {}{}",
+                        a.requirement,
+                        a.file_name,
+                        &a.sha256[..16],
+                        a.added_at,
+                        a.added_by,
+                        a.note.map(|n| format!(": {n}")).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
 fn controls(command: ControlsCommand, config: &Config) -> Result<u8> {
     match command {
+        ControlsCommand::Show { id, format } => {
+            let catalogue = catalogue(config, &[])?;
+            let Some(c) = catalogue.control(&id) else {
+                bail!("no control `{id}` (see `evidra controls list`)");
+            };
+            if format == ListFormat::Json {
+                println!("{}", serde_json::to_string_pretty(c)?);
+                return Ok(0);
+            }
+            println!("{}  [{}]\n{}\n", c.id, c.severity.as_str(), c.title);
+            println!(
+                "Reads: {}\nDefined in: {} and {}\n",
+                c.resource_types.join(", "),
+                c.source,
+                c.rego_source
+            );
+            println!("What it checks\n  {}\n", c.description.trim().replace('\n', "\n  "));
+            println!("Why it matters\n  {}\n", c.rationale.trim().replace('\n', "\n  "));
+            println!("Requirements");
+            for m in &c.requirements {
+                let title = catalogue
+                    .framework(&m.framework)
+                    .and_then(|f| f.requirement(&m.id))
+                    .map(|r| r.title.clone())
+                    .unwrap_or_default();
+                println!("  {} {} ({title})\n      {}", m.framework, m.id, m.rationale);
+            }
+            println!("\nHow to fix\n  {}", c.remediation.summary);
+            for (label, text) in [
+                ("Console", &c.remediation.console),
+                ("CLI", &c.remediation.cli),
+                ("Terraform", &c.remediation.terraform),
+            ] {
+                if let Some(text) = text {
+                    println!("  {label}:\n    {}", text.trim().replace('\n', "\n    "));
+                }
+            }
+            println!("\nRule ({})\n{}", c.rego_source, c.rego);
+            println!(
+                "Test cases: {}",
+                c.tests.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join("; ")
+            );
+            Ok(0)
+        }
+        ControlsCommand::Requirements { framework, format } => {
+            let catalogue = catalogue(config, &[])?;
+            let Some(fw) = catalogue.framework(&framework) else {
+                bail!(
+                    "unknown framework `{framework}` (known: {})",
+                    catalogue.frameworks.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+            };
+            let rows: Vec<serde_json::Value> = fw
+                .requirements
+                .iter()
+                .map(|r| {
+                    let controls: Vec<&str> = catalogue
+                        .controls_for(&framework, &r.id)
+                        .map(|c| c.id.as_str())
+                        .collect();
+                    serde_json::json!({
+                        "framework": framework, "id": r.id, "family": r.family, "title": r.title,
+                        "coverage": if controls.is_empty() { "manual" } else { "automated" },
+                        "controls": controls,
+                        "manual": if controls.is_empty() { Some(&r.manual) } else { None },
+                    })
+                })
+                .collect();
+            if format == ListFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for r in &rows {
+                    let controls = r["controls"]
+                        .as_array()
+                        .map(|c| c.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default();
+                    let what = if controls.is_empty() {
+                        format!("manual: {}", r["manual"].as_str().unwrap_or_default())
+                    } else {
+                        controls
+                    };
+                    println!(
+                        "{:<8} {:<60} {what}",
+                        r["id"].as_str().unwrap_or_default(),
+                        r["title"].as_str().unwrap_or_default()
+                    );
+                }
+                let automated = rows.iter().filter(|r| r["coverage"] == "automated").count();
+                println!(
+                    "\n{}: {} requirements, {automated} covered by automated controls, {} manual",
+                    fw.name,
+                    rows.len(),
+                    rows.len() - automated
+                );
+            }
+            Ok(0)
+        }
         ControlsCommand::List { format } => {
             let catalogue = catalogue(config, &[])?;
             if format == ListFormat::Json {

@@ -51,20 +51,18 @@ fn demo_findings_are_the_expected_ones() {
     assert_eq!(status("aws.iam.root_mfa", "444455556666"), "fail");
     assert_eq!(status("aws.iam.password_policy_min_length", "111122223333"), "fail");
     assert_eq!(status("aws.iam.password_policy_min_length", "444455556666"), "pass");
-    for user in [
-        "m.okafor",
-        "p.sharma",
-        "analyst.lopez",
-        "finance.temp",
-        "u.adeyemi",
-        "dev.beta",
-    ] {
+    for user in ["m.okafor", "p.sharma", "analyst.lopez", "u.adeyemi", "dev.beta"] {
         assert_eq!(
             status("aws.iam.user_console_mfa", &format!("/{user}")),
             "fail",
             "{user}"
         );
     }
+    assert_eq!(
+        status("aws.iam.user_console_mfa", "/finance.temp"),
+        "waived",
+        "examples/demo-exceptions.toml"
+    );
     assert_eq!(status("aws.iam.user_console_mfa", "/etl-loader"), "not_applicable");
     for user in [
         "s.rivera",
@@ -108,7 +106,28 @@ fn demo_findings_are_the_expected_ones() {
             .filter(|f| f["control"] == "aws.iam.user_console_mfa" && f["status"] == s)
             .count()
     };
-    assert_eq!(count("fail"), 6);
+    assert_eq!(count("fail"), 5);
+    assert_eq!(status("aws.iam.root_hardware_mfa", "111122223333"), "pass");
+    assert_eq!(status("aws.iam.root_hardware_mfa", "444455556666"), "fail");
+    assert_eq!(
+        status("aws.config.delivery_channel", ":us-east-1:111122223333:"),
+        "pass"
+    );
+    let rules: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["control"] == "aws.config.rules_compliant")
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules.iter().filter(|s| **s == "fail").count(),
+        3,
+        "versioning, encrypted volumes, RDS storage: {rules:?}"
+    );
+    assert_eq!(
+        rules.iter().filter(|s| **s == "pass").count(),
+        1,
+        "root MFA rule: {rules:?}"
+    );
 
     for f in findings {
         let evidence = f["evidence"].as_array().unwrap();

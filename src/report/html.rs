@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 
-use super::model::{Finding, GapView, ReportModel};
+use super::model::{AttachmentView, ExceptionView, Finding, GapView, ReportModel};
 use crate::engine::Status;
 use crate::store::EvidenceMeta;
 
@@ -62,6 +62,8 @@ struct Page<'a> {
     all: Vec<FindingRow<'a>>,
     requirement_ids: Vec<String>,
     evidence: &'a [EvidenceMeta],
+    exceptions: &'a [ExceptionView],
+    attachments: &'a [AttachmentView],
 }
 
 const STATUS_ORDER: [(Status, &str, &str); 6] = [
@@ -197,6 +199,8 @@ pub fn render(model: &ReportModel) -> Result<String, askama::Error> {
         all: model.findings.iter().map(row).collect(),
         requirement_ids,
         evidence: &model.evidence,
+        exceptions: &model.exceptions,
+        attachments: &model.attachments,
     };
     page.render()
 }
@@ -213,5 +217,14 @@ impl Page<'_> {
     /// The first 12 hex digits of a hash, for tables (the full hash is in the title).
     fn short<'s>(&self, sha: &'s str) -> &'s str {
         sha.get(..12).unwrap_or(sha)
+    }
+
+    /// A status as a badge says it: `n/a` fits a narrow column where `not_applicable`
+    /// does not (the filter and the data attributes keep the full name).
+    fn label(&self, status: &Status) -> &'static str {
+        match status {
+            Status::NotApplicable => "n/a",
+            other => other.as_str(),
+        }
     }
 }

@@ -2,10 +2,15 @@
 //!
 //! [`model::build`] computes everything a report shows (requirement statuses, findings
 //! with their requirements, gaps, evidence); each format only lays it out, so JSON,
-//! HTML and the rest can never disagree.
+//! HTML, CSV, OSCAL and PDF can never disagree. The customer audience is a redacted
+//! view ([`customer`]) computed from the same model.
 
+pub mod csv_report;
+pub mod customer;
 pub mod html;
 pub mod model;
+pub mod oscal;
+pub mod pdf;
 
 pub use model::{ReportModel, build};
 
@@ -19,6 +24,12 @@ pub enum ReportError {
     Html(#[from] askama::Error),
     #[error("cannot write the JSON report: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("cannot write the CSV report: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("cannot lay out the PDF report ({template}): {message}")]
+    Pdf { template: String, message: String },
+    #[error("the customer audience has no {0} format (it is redacted; use html, pdf or json, or --audience auditor)")]
+    CustomerFormat(&'static str),
 }
 
 /// Output formats of `evidra report`.
@@ -26,25 +37,69 @@ pub enum ReportError {
 pub enum Format {
     Html,
     Json,
+    Csv,
+    Oscal,
+    Pdf,
 }
 
 impl Format {
+    pub const ALL: [Format; 5] = [Format::Html, Format::Pdf, Format::Json, Format::Csv, Format::Oscal];
+
+    /// The file extension; OSCAL is JSON, so `oscal.json` keeps it recognisable.
     pub fn extension(self) -> &'static str {
         match self {
             Format::Html => "html",
             Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Oscal => "oscal.json",
+            Format::Pdf => "pdf",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Oscal => "oscal",
+            Format::Pdf => "pdf",
         }
     }
 }
 
-/// Renders `model` in `format`.
+/// Who a report is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Audience {
+    /// Everything: findings, resources, evidence hashes.
+    #[default]
+    Auditor,
+    /// A redacted attestation summary for prospects: per requirement family how the
+    /// controls stand, and nothing that identifies the estate.
+    Customer,
+}
+
+/// Renders `model` in `format` for the auditor.
 pub fn render(model: &ReportModel, format: Format) -> Result<Vec<u8>, ReportError> {
-    Ok(match format {
-        Format::Json => {
-            let mut bytes = serde_json::to_vec_pretty(&model.json())?;
-            bytes.push(b'\n');
-            bytes
-        }
-        Format::Html => html::render(model)?.into_bytes(),
+    render_for(model, format, Audience::Auditor)
+}
+
+/// Renders `model` in `format` for `audience`.
+pub fn render_for(model: &ReportModel, format: Format, audience: Audience) -> Result<Vec<u8>, ReportError> {
+    Ok(match (audience, format) {
+        (Audience::Auditor, Format::Json) => pretty_json(&model.json())?,
+        (Audience::Auditor, Format::Html) => html::render(model)?.into_bytes(),
+        (Audience::Auditor, Format::Csv) => csv_report::render(model)?,
+        (Audience::Auditor, Format::Oscal) => pretty_json(&oscal::document(model))?,
+        (Audience::Auditor, Format::Pdf) => pdf::render(model)?,
+        (Audience::Customer, Format::Json) => pretty_json(&customer::view(model))?,
+        (Audience::Customer, Format::Html) => customer::html(&customer::view(model))?.into_bytes(),
+        (Audience::Customer, Format::Pdf) => pdf::render_customer(&customer::view(model))?,
+        (Audience::Customer, Format::Csv | Format::Oscal) => return Err(ReportError::CustomerFormat(format.name())),
     })
+}
+
+fn pretty_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }

@@ -52,6 +52,9 @@ pub struct RequirementView {
     /// What an auditor expects, when the status is `manual`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manual: Option<String>,
+    /// SHA-256 of the manual evidence attached to the requirement.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -154,6 +157,7 @@ pub fn build(
             controls: ids,
             counts,
             manual: (status == Status::Manual).then(|| requirement.manual.clone()),
+            attachments: Vec::new(),
         });
     }
 
@@ -181,6 +185,14 @@ pub fn build(
             error: g.error,
         })
         .collect();
+    let attached = store.attachments(framework, Some(run))?;
+    for r in &mut requirements {
+        r.attachments = attached
+            .iter()
+            .filter(|a| a.requirement == r.id)
+            .map(|a| a.sha256.clone())
+            .collect();
+    }
     Ok(ReportModel {
         organisation,
         framework: fw.clone(),
@@ -195,8 +207,21 @@ pub fn build(
         requirements,
         evidence,
         controls,
-        exceptions: Vec::new(),
-        attachments: Vec::new(),
+        exceptions: exception_register(store, run, &stored)?,
+        attachments: store
+            .attachments(framework, Some(run))?
+            .into_iter()
+            .map(|a| AttachmentView {
+                framework: a.framework,
+                requirement: a.requirement,
+                file_name: a.file_name,
+                sha256: a.sha256,
+                size: a.size,
+                note: a.note,
+                added_by: a.added_by,
+                added_at: a.added_at,
+            })
+            .collect(),
     })
 }
 
@@ -267,4 +292,33 @@ impl ReportModel {
     pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(move |f| f.status == status)
     }
+}
+
+/// The run's exceptions (from the exceptions file it kept as evidence), with their state
+/// at the run's evaluation time and how many of its findings each waived.
+fn exception_register(store: &Store, run: &Run, findings: &[StoredFinding]) -> Result<Vec<ExceptionView>, ReportError> {
+    let Some(record) = store
+        .evidence(&run.id)?
+        .into_iter()
+        .find(|e| e.operation == crate::collect::EXCEPTIONS_OPERATION)
+    else {
+        return Ok(Vec::new());
+    };
+    let bytes = store.blob(&record.sha256)?.unwrap_or_default();
+    // The file parsed when the run was made; if it no longer does, the store is damaged
+    // and `verify` says so: the register is then shown empty rather than guessed.
+    let exceptions = crate::exceptions::parse(&record.scope, &String::from_utf8_lossy(&bytes)).unwrap_or_default();
+    Ok(exceptions
+        .iter()
+        .map(|e| ExceptionView {
+            control: e.control.clone(),
+            resource: e.resource.clone(),
+            justification: e.justification.clone(),
+            approved_by: e.approved_by.clone(),
+            approved_on: e.approved_on.clone(),
+            expires: e.expires.clone(),
+            state: e.state_at(&run.evaluated_at).to_owned(),
+            waived: findings.iter().filter(|f| f.status == "waived" && e.matches(f)).count(),
+        })
+        .collect())
 }

@@ -59,7 +59,21 @@ pub(super) fn document_in(conn: &Connection, run_id: &str, status: Option<&str>)
         evidence.push(row?);
     }
 
-    Ok(json!({
+    let attachments = row_hashes(
+        conn,
+        run_id,
+        "SELECT framework, requirement, sha256, file_name, COALESCE(note, ''), added_by, added_at FROM attachments WHERE run_id = ?1",
+        &[
+            "framework",
+            "requirement",
+            "sha256",
+            "file_name",
+            "note",
+            "added_by",
+            "added_at",
+        ],
+    )?;
+    let mut doc = json!({
         "format": FORMAT,
         "run": run,
         "prev_manifest": prev,
@@ -72,7 +86,15 @@ pub(super) fn document_in(conn: &Connection, run_id: &str, status: Option<&str>)
             &["collector", "provider", "account", "region", "operation", "error", "resource_types", "evidence"])?,
         "findings": row_hashes(conn, run_id, "SELECT control, provider, account, region, resource_type, resource_id, status, message, evidence FROM findings WHERE run_id = ?1",
             &["control", "provider", "account", "region", "type", "id", "status", "message", "evidence"])?,
-    }))
+    });
+    // Only runs that carry attachments name the section, so manifests sealed before it
+    // existed recompute to the same bytes.
+    if !attachments.is_empty()
+        && let Some(object) = doc.as_object_mut()
+    {
+        object.insert("attachments".into(), json!(attachments));
+    }
+    Ok(doc)
 }
 
 /// The sorted SHA-256 of each row, the row taken as a JSON object of its text columns.

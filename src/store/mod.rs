@@ -6,6 +6,7 @@
 //! updates and deletes of a finished run), blobs are content-addressed by SHA-256, and
 //! each finished run's manifest chains to the one before; [`verify`] recomputes it all.
 
+mod attachments;
 mod manifest;
 mod read;
 mod runs;
@@ -17,6 +18,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
+pub use attachments::{Attachment, MANUAL_SOURCE, NewAttachment};
 pub use manifest::manifest_document;
 pub use read::{EvidenceMeta, RunData};
 pub use runs::{Run, RunSink, RunStatus, StoredFinding};

@@ -52,10 +52,11 @@ impl Store {
     pub fn resolve_run(&self, spec: &str) -> Result<Run, StoreError> {
         let runs = self.runs()?;
         if spec == "latest" {
+            // The last finished collection: runs that only seal attachments are not one.
             return runs
                 .into_iter()
                 .rev()
-                .find(|r| r.manifest.is_some())
+                .find(|r| r.manifest.is_some() && r.sources.iter().any(|s| s != super::MANUAL_SOURCE))
                 .ok_or(StoreError::Empty);
         }
         let matching: Vec<Run> = runs.into_iter().filter(|r| r.id.starts_with(spec)).collect();

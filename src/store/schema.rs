@@ -7,7 +7,8 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     id            TEXT NOT NULL UNIQUE,
@@ -91,14 +92,30 @@ CREATE TRIGGER blobs_no_delete BEFORE DELETE ON blobs
     BEGIN SELECT RAISE(ABORT, 'evidence blobs are append-only'); END;
 CREATE TRIGGER blobs_no_update BEFORE UPDATE ON blobs
     BEGIN SELECT RAISE(ABORT, 'evidence blobs are append-only'); END;
-"#];
+"#,
+    r#"
+-- Manual evidence (a policy PDF, training records) attached to a requirement. Each
+-- attachment is sealed into the chain by a run of its own (source `manual`).
+CREATE TABLE attachments (
+    run_id      TEXT NOT NULL REFERENCES runs(id),
+    framework   TEXT NOT NULL,
+    requirement TEXT NOT NULL,
+    sha256      TEXT NOT NULL REFERENCES blobs(sha256),
+    file_name   TEXT NOT NULL,
+    note        TEXT,
+    added_by    TEXT NOT NULL,
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (run_id, framework, requirement, sha256)
+) WITHOUT ROWID;
+"#,
+];
 
 /// Tables whose rows belong to a run and freeze with it.
 const RUN_TABLES: [&str; 5] = ["evidence", "resources", "observations", "gaps", "findings"];
 
-fn run_table_triggers() -> String {
+fn run_table_triggers(tables: &[&str]) -> String {
     let mut sql = String::new();
-    for table in RUN_TABLES {
+    for table in tables {
         sql.push_str(&format!(
             "CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;\n\
              CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, 'runs are append-only'); END;\n\
@@ -128,8 +145,10 @@ pub fn prepare(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(migration)?;
-        if index == 0 {
-            tx.execute_batch(&run_table_triggers())?;
+        match index {
+            0 => tx.execute_batch(&run_table_triggers(&RUN_TABLES))?,
+            1 => tx.execute_batch(&run_table_triggers(&["attachments"]))?,
+            _ => {}
         }
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
         tx.commit()?;

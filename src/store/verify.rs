@@ -182,6 +182,7 @@ fn differences(stored: &Value, now: &Value) -> Vec<String> {
         ("observations", "observation"),
         ("gaps", "gap"),
         ("findings", "finding"),
+        ("attachments", "attachment"),
     ] {
         let set = |doc: &Value| -> BTreeSet<String> {
             doc.get(section)
