@@ -14,6 +14,9 @@ pub struct Config {
     /// Relative paths are relative to the config file.
     #[serde(default)]
     pub controls: Vec<PathBuf>,
+    /// The Ed25519 signing key (`evidra keys generate`); with it, every sealed run and
+    /// every exported bundle is signed. Relative to the config file.
+    pub signing_key: Option<PathBuf>,
     /// The exceptions file (accepted risks; see `evidra::exceptions`), relative to the
     /// config file.
     pub exceptions: Option<PathBuf>,
@@ -49,7 +52,12 @@ impl Config {
             message: e.to_string(),
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for dir in config.controls.iter_mut().chain(config.exceptions.iter_mut()) {
+        for dir in config
+            .controls
+            .iter_mut()
+            .chain(config.exceptions.iter_mut())
+            .chain(config.signing_key.iter_mut())
+        {
             if dir.is_relative() {
                 *dir = base.join(&*dir);
             }

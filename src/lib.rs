@@ -3,14 +3,17 @@
 //! The flow (see DESIGN.md): collectors → [`store`] → [`engine`] → findings → [`report`].
 //! `main.rs` is only the command line; everything it does is reachable from here.
 
+pub mod bundle;
 pub mod canonical;
 pub mod catalogue;
 pub mod collect;
 pub mod config;
 pub mod demo;
+pub mod diff;
 pub mod engine;
 pub mod exceptions;
 pub mod report;
+pub mod signing;
 pub mod store;
 pub mod time_fmt;
 

@@ -56,6 +56,33 @@ enum Command {
         /// Extra control folders, beside the built-in catalogue.
         #[arg(long)]
         controls: Vec<PathBuf>,
+        /// Exit 5 when the run has new failures since the previous collection (`new`),
+        /// or any failure (`fail`): a CI gate after a scan follow-up.
+        #[arg(long, value_enum)]
+        fail_on: Option<FailOn>,
+    },
+    /// Write a self-contained evidence bundle of one run (zip).
+    Export {
+        #[arg(long, default_value = "latest")]
+        run: String,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
+    /// Check a bundle with no database: exit 4 if any hash, file or signature fails.
+    VerifyBundle { bundle: PathBuf },
+    /// Verify a bundle, then add its run to the store (a no-op if already there).
+    Import { bundle: PathBuf },
+    /// Findings that appeared, were fixed or changed status between two runs.
+    Diff {
+        from: String,
+        to: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Render a report of one run.
     Report {
@@ -146,6 +173,25 @@ enum ControlsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new Ed25519 key pair (evidra-signing.key, mode 0600, and .pub) into DIR;
+    /// then set `signing_key = "DIR/evidra-signing.key"` in evidra.toml.
+    Generate {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    New,
+    Fail,
+}
+
+/// Exit code of `collect --fail-on` when the gate trips.
+const EXIT_GATE: u8 = 5;
+
 #[derive(Clone, Copy, ValueEnum)]
 enum SourceArg {
     Files,
@@ -186,7 +232,17 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("evidra: error: {e:#}");
+            // One line: the error and its causes, each said once (our error types often
+            // name their cause in their own message already).
+            let mut message = e.to_string();
+            for cause in e.chain().skip(1) {
+                let cause = cause.to_string();
+                if !message.contains(&cause) {
+                    message.push_str(": ");
+                    message.push_str(&cause);
+                }
+            }
+            eprintln!("evidra: error: {message}");
             ExitCode::from(1)
         }
     }
@@ -196,9 +252,14 @@ fn run(cli: Cli) -> Result<u8> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Demo { out } => demo(&cli.db, &out, &config, cli.now),
-        Command::Collect { source, path, controls } => {
+        Command::Collect {
+            source,
+            path,
+            controls,
+            fail_on,
+        } => {
             let catalogue = catalogue(&config, &controls)?;
-            let store = Store::open(&cli.db)?;
+            let store = open_writer(&cli.db, &config)?;
             let options = SourceOptions {
                 path,
                 aws: config.aws.clone(),
@@ -229,6 +290,24 @@ fn run(cli: Cli) -> Result<u8> {
                 outcome.run.manifest.as_deref().unwrap_or("-")
             );
             println!("{}", outcome.run.id);
+            if let Some(gate) = fail_on {
+                let failing: Vec<_> = match (gate, evidra::diff::previous_collection(&store, &outcome.run)?) {
+                    (FailOn::New, Some(previous)) => evidra::diff::runs(&store, &previous, &outcome.run)?.new_failures,
+                    _ => evidra::diff::findings(&[], &store.findings(&outcome.run.id)?).new_failures,
+                };
+                if !failing.is_empty() {
+                    let what = if gate == FailOn::New {
+                        "new failures since the previous run"
+                    } else {
+                        "failures"
+                    };
+                    eprintln!("--fail-on: {} {what}", failing.len());
+                    for c in failing.iter().take(20) {
+                        eprintln!("  {} {} {}", c.control, c.resource, c.message);
+                    }
+                    return Ok(EXIT_GATE);
+                }
+            }
             Ok(if outcome.run.status == RunStatus::Partial {
                 EXIT_PARTIAL
             } else {
@@ -295,6 +374,141 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Export { run, output } => {
+            let catalogue = catalogue(&config, &[])?;
+            let store = open_existing(&cli.db)?;
+            let run = store.resolve_run(&run)?;
+            let mut reports = Vec::new();
+            for framework in catalogue.frameworks.keys() {
+                let model = report::build(&store, &catalogue, &run, framework, config.organisation.clone())?;
+                for format in [Format::Json, Format::Html] {
+                    reports.push((
+                        format!("{framework}.{}", format.extension()),
+                        report::render(&model, format)?,
+                    ));
+                }
+            }
+            let signer = signer(&config)?;
+            let files = evidra::bundle::export(&store, &run, reports, signer.as_ref(), &output)?;
+            eprintln!(
+                "wrote {} ({files} files, run {}, {})",
+                output.display(),
+                run.id,
+                if signer.is_some() {
+                    "signed"
+                } else {
+                    "unsigned: set signing_key in evidra.toml to sign"
+                }
+            );
+            Ok(0)
+        }
+        Command::VerifyBundle { bundle } => {
+            let check = evidra::bundle::verify(&bundle)?;
+            if check.problems.is_empty() {
+                let signed = match &check.signed_by {
+                    Some(key) => format!("signed by key {key}"),
+                    None => "UNSIGNED: integrity checked, origin not proven".into(),
+                };
+                println!(
+                    "ok: {}: run {}, {} files verified, {signed}",
+                    bundle.display(),
+                    check.run_id.as_deref().unwrap_or("?"),
+                    check.files
+                );
+                Ok(0)
+            } else {
+                for p in &check.problems {
+                    println!("BROKEN: {p}");
+                }
+                eprintln!(
+                    "{}: verification failed ({} problem(s))",
+                    bundle.display(),
+                    check.problems.len()
+                );
+                Ok(EXIT_VERIFY)
+            }
+        }
+        Command::Import { bundle } => {
+            let store = Store::open(&cli.db)?;
+            let (check, run) = evidra::bundle::import(&store, &bundle)?;
+            if !check.problems.is_empty() {
+                for p in &check.problems {
+                    println!("BROKEN: {p}");
+                }
+                eprintln!("{}: not imported: verification failed", bundle.display());
+                return Ok(EXIT_VERIFY);
+            }
+            match run {
+                Some(run) => eprintln!(
+                    "imported run {} ({}) from {}",
+                    run.id,
+                    run.status.as_str(),
+                    bundle.display()
+                ),
+                None => eprintln!(
+                    "run {} is already in the store; nothing to do",
+                    check.run_id.as_deref().unwrap_or("?")
+                ),
+            }
+            println!("{}", check.run_id.unwrap_or_default());
+            Ok(0)
+        }
+        Command::Diff { from, to, format } => {
+            let store = open_existing(&cli.db)?;
+            let (from, to) = (store.resolve_run(&from)?, store.resolve_run(&to)?);
+            let diff = evidra::diff::runs(&store, &from, &to)?;
+            if format == ListFormat::Json {
+                println!("{}", serde_json::to_string_pretty(&diff)?);
+                return Ok(0);
+            }
+            println!(
+                "from run {} ({}) to run {} ({})",
+                from.id, from.started_at, to.id, to.started_at
+            );
+            for (title, changes) in [
+                ("new failures", &diff.new_failures),
+                ("fixed", &diff.fixed),
+                ("changed status", &diff.changed),
+                ("findings gone", &diff.disappeared),
+            ] {
+                println!("\n{title} ({})", changes.len());
+                for c in changes {
+                    let before = c.before.as_deref().unwrap_or("-");
+                    let after = c.after.as_deref().unwrap_or("-");
+                    println!(
+                        "  {before:>14} -> {after:<14} {} {}  {}",
+                        c.control, c.resource, c.message
+                    );
+                }
+            }
+            println!(
+                "\nresources appeared ({}), disappeared ({})",
+                diff.resources_appeared.len(),
+                diff.resources_disappeared.len()
+            );
+            for r in &diff.resources_appeared {
+                println!("  + {r}");
+            }
+            for r in &diff.resources_disappeared {
+                println!("  - {r}");
+            }
+            Ok(0)
+        }
+        Command::Keys {
+            command: KeysCommand::Generate { dir },
+        } => {
+            let (secret, public) = evidra::signing::generate(&dir)?;
+            println!(
+                "wrote {} (keep it secret; mode 0600) and {}",
+                secret.display(),
+                public.display()
+            );
+            println!(
+                "sign every run and bundle: add `signing_key = \"{}\"` to evidra.toml",
+                secret.display()
+            );
+            Ok(0)
+        }
         Command::Verify => {
             let store = open_existing(&cli.db)?;
             let report = verify::verify(&store)?;
@@ -344,6 +558,24 @@ fn catalogue(config: &Config, extra: &[PathBuf]) -> Result<Catalogue> {
 }
 
 /// Opens a store that must already exist (reports and checks never create one).
+/// The signing key named in `evidra.toml`, if any.
+fn signer(config: &Config) -> Result<Option<evidra::signing::Signer25519>> {
+    Ok(config
+        .signing_key
+        .as_deref()
+        .map(evidra::signing::Signer25519::load)
+        .transpose()?)
+}
+
+/// Opens (creating) the store for writing runs, signing them when a key is configured.
+fn open_writer(path: &Path, config: &Config) -> Result<Store> {
+    let mut store = Store::open(path)?;
+    if let Some(signer) = signer(config)? {
+        store.set_signer(signer);
+    }
+    Ok(store)
+}
+
 fn open_existing(path: &Path) -> Result<Store> {
     if !path.exists() {
         bail!(
@@ -356,7 +588,7 @@ fn open_existing(path: &Path) -> Result<Store> {
 
 fn demo(db: &Path, out: &Path, config: &Config, now: Option<String>) -> Result<u8> {
     let catalogue = catalogue(config, &[])?;
-    let store = Store::open(db)?;
+    let store = open_writer(db, config)?;
     let collectors: Vec<Box<dyn evidra_collector_core::Collector>> = vec![Box::new(evidra::demo::collector())];
     let mut options = run_options(config, now)?;
     if options.exceptions.is_none() {
@@ -440,7 +672,7 @@ fn evidence(command: EvidenceCommand, db: &Path, config: &Config) -> Result<u8> 
             let by = by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "unknown".into());
-            let store = Store::open(db)?;
+            let store = open_writer(db, config)?;
             let new = evidra::store::NewAttachment {
                 framework: &framework,
                 requirement: &requirement,

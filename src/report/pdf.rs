@@ -336,14 +336,32 @@ fn report_data(model: &ReportModel) -> ReportData<'_> {
 
 /// The auditor's PDF.
 pub fn render(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
-    let data = serde_json::to_vec(&report_data(model))?;
-    let finished = model.run.finished_at.as_deref().unwrap_or(&model.run.started_at);
-    let ident = format!("evidra/{}/{}/auditor", model.run.id, model.framework.id);
-    compile("report.typ", REPORT_TEMPLATE, data, DateParts::of(finished), &ident)
+    auditor_document(model)?.pdf()
 }
 
 /// The customer's PDF: the redacted view only, so it cannot show more than that.
 pub fn render_customer(view: &CustomerView) -> Result<Vec<u8>, ReportError> {
+    customer_document(view)?.pdf()
+}
+
+/// The text of each page as typst laid it out, for checks that need no PDF parser (the
+/// tests look for every requirement ID and "Page x of y" here).
+pub fn page_texts(model: &ReportModel, audience: super::Audience) -> Result<Vec<String>, ReportError> {
+    let laid_out = match audience {
+        super::Audience::Auditor => auditor_document(model)?,
+        super::Audience::Customer => customer_document(&super::customer::view(model))?,
+    };
+    Ok(laid_out.document.pages.iter().map(|p| frame_text(&p.frame)).collect())
+}
+
+fn auditor_document(model: &ReportModel) -> Result<LaidOut, ReportError> {
+    let data = serde_json::to_vec(&report_data(model))?;
+    let finished = model.run.finished_at.as_deref().unwrap_or(&model.run.started_at);
+    let ident = format!("evidra/{}/{}/auditor", model.run.id, model.framework.id);
+    LaidOut::new("report.typ", REPORT_TEMPLATE, data, DateParts::of(finished), ident)
+}
+
+fn customer_document(view: &CustomerView) -> Result<LaidOut, ReportError> {
     let data = serde_json::to_vec(view)?;
     // The customer view carries the date only, which is what the document date becomes.
     let date = DateParts::of(&format!("{}T00:00:00Z", view.run.date));
@@ -352,24 +370,74 @@ pub fn render_customer(view: &CustomerView) -> Result<Vec<u8>, ReportError> {
         view.run.manifest.as_deref().unwrap_or(&view.run.date),
         view.framework.id
     );
-    compile("customer.typ", CUSTOMER_TEMPLATE, data, date, &ident)
+    LaidOut::new("customer.typ", CUSTOMER_TEMPLATE, data, date, ident)
 }
 
-fn compile(name: &str, template: &str, data: Vec<u8>, date: DateParts, ident: &str) -> Result<Vec<u8>, ReportError> {
-    let error = |message: String| ReportError::Pdf {
-        template: format!("reports/pdf/{name}"),
-        message,
-    };
-    let world = ReportWorld::new(name, template, data, date.datetime());
-    let document: PagedDocument = typst::compile(&world).output.map_err(|d| error(world.describe(&d)))?;
-    let options = PdfOptions {
-        ident: Smart::Custom(ident),
-        // Only used when the template leaves `document(date:)` on auto; it sets it from
-        // the run, and this is the same time, so no render time can leak in either way.
-        timestamp: date.datetime().map(Timestamp::new_utc),
-        ..PdfOptions::default()
-    };
-    typst_pdf::pdf(&document, &options).map_err(|d| error(world.describe(&d)))
+/// A document typst has laid out, ready to be written as PDF.
+struct LaidOut {
+    world: ReportWorld,
+    document: PagedDocument,
+    date: DateParts,
+    ident: String,
+}
+
+impl LaidOut {
+    fn new(name: &str, template: &str, data: Vec<u8>, date: DateParts, ident: String) -> Result<Self, ReportError> {
+        let world = ReportWorld::new(name, template, data, date.datetime());
+        let document: PagedDocument = typst::compile(&world).output.map_err(|d| world.error(&d))?;
+        Ok(LaidOut {
+            world,
+            document,
+            date,
+            ident,
+        })
+    }
+
+    fn pdf(&self) -> Result<Vec<u8>, ReportError> {
+        let options = PdfOptions {
+            ident: Smart::Custom(&self.ident),
+            // Only used when the template leaves `document(date:)` on auto; it sets it
+            // from the run, and this is the same time, so no render time can leak in.
+            timestamp: self.date.datetime().map(Timestamp::new_utc),
+            ..PdfOptions::default()
+        };
+        typst_pdf::pdf(&self.document, &options).map_err(|d| self.world.error(&d))
+    }
+}
+
+/// A frame's text, runs in layout order, each baseline on its own line.
+fn frame_text(frame: &typst::layout::Frame) -> String {
+    let mut out = String::new();
+    let mut last_y = None;
+    collect_text(frame, typst::layout::Point::zero(), &mut last_y, &mut out);
+    out
+}
+
+fn collect_text(
+    frame: &typst::layout::Frame,
+    origin: typst::layout::Point,
+    last_y: &mut Option<typst::layout::Abs>,
+    out: &mut String,
+) {
+    use typst::layout::FrameItem;
+    for (pos, item) in frame.items() {
+        let at = origin + *pos;
+        match item {
+            FrameItem::Group(group) => collect_text(&group.frame, at, last_y, out),
+            FrameItem::Text(text) => {
+                // A new baseline starts a new line; runs on one baseline (table cells
+                // side by side, or styled parts of a sentence) are set apart by a space.
+                match *last_y {
+                    Some(y) if y != at.y => out.push('\n'),
+                    Some(_) => out.push(' '),
+                    None => {}
+                }
+                *last_y = Some(at.y);
+                out.push_str(&text.text);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The bundled fonts, parsed once per process.
@@ -404,8 +472,8 @@ impl ReportWorld {
     }
 
     /// Typst's errors as `line N: message (hint: ...)`, naming the template's line.
-    fn describe(&self, diagnostics: &[SourceDiagnostic]) -> String {
-        diagnostics
+    fn error(&self, diagnostics: &[SourceDiagnostic]) -> ReportError {
+        let message = diagnostics
             .iter()
             .map(|d| {
                 let line = d
@@ -420,7 +488,11 @@ impl ReportWorld {
                 format!("{line}{}{hints}", d.message)
             })
             .collect::<Vec<_>>()
-            .join("; ")
+            .join("; ");
+        ReportError::Pdf {
+            template: format!("reports/pdf/{}", self.main.id().vpath().as_rootless_path().display()),
+            message,
+        }
     }
 }
 

@@ -59,9 +59,61 @@ pub(super) fn document_in(conn: &Connection, run_id: &str, status: Option<&str>)
         evidence.push(row?);
     }
 
-    let attachments = row_hashes(
-        conn,
-        run_id,
+    let mut doc = json!({
+        "format": FORMAT,
+        "run": run,
+        "prev_manifest": prev,
+        "evidence": evidence,
+    });
+    if let Some(object) = doc.as_object_mut() {
+        for (section, sql, names) in SECTIONS {
+            let hashes = hashes(&rows(conn, run_id, sql, names)?);
+            // Only runs that carry attachments name that section, so manifests sealed
+            // before it existed recompute to the same bytes.
+            if section != "attachments" || !hashes.is_empty() {
+                object.insert(section.into(), json!(hashes));
+            }
+        }
+    }
+    Ok(doc)
+}
+
+/// The row sections of a manifest: name, query, and the names its columns take in the
+/// row objects that are hashed (every value a string, as stored).
+pub const SECTIONS: [(&str, &str, &[&str]); 5] = [
+    (
+        "resources",
+        "SELECT provider, account, region, resource_type, resource_id, properties, evidence FROM resources WHERE run_id = ?1",
+        &["provider", "account", "region", "type", "id", "properties", "evidence"],
+    ),
+    (
+        "observations",
+        "SELECT provider, account, region, resource_type, evidence FROM observations WHERE run_id = ?1",
+        &["provider", "account", "region", "type", "evidence"],
+    ),
+    (
+        "gaps",
+        "SELECT collector, provider, account, region, operation, error, resource_types, evidence FROM gaps WHERE run_id = ?1",
+        &[
+            "collector",
+            "provider",
+            "account",
+            "region",
+            "operation",
+            "error",
+            "resource_types",
+            "evidence",
+        ],
+    ),
+    (
+        "findings",
+        "SELECT control, provider, account, region, resource_type, resource_id, status, message, evidence FROM findings WHERE run_id = ?1",
+        &[
+            "control", "provider", "account", "region", "type", "id", "status", "message", "evidence",
+        ],
+    ),
+    (
+        "attachments",
         "SELECT framework, requirement, sha256, file_name, COALESCE(note, ''), added_by, added_at FROM attachments WHERE run_id = ?1",
         &[
             "framework",
@@ -72,43 +124,50 @@ pub(super) fn document_in(conn: &Connection, run_id: &str, status: Option<&str>)
             "added_by",
             "added_at",
         ],
-    )?;
-    let mut doc = json!({
-        "format": FORMAT,
-        "run": run,
-        "prev_manifest": prev,
-        "evidence": evidence,
-        "resources": row_hashes(conn, run_id, "SELECT provider, account, region, resource_type, resource_id, properties, evidence FROM resources WHERE run_id = ?1",
-            &["provider", "account", "region", "type", "id", "properties", "evidence"])?,
-        "observations": row_hashes(conn, run_id, "SELECT provider, account, region, resource_type, evidence FROM observations WHERE run_id = ?1",
-            &["provider", "account", "region", "type", "evidence"])?,
-        "gaps": row_hashes(conn, run_id, "SELECT collector, provider, account, region, operation, error, resource_types, evidence FROM gaps WHERE run_id = ?1",
-            &["collector", "provider", "account", "region", "operation", "error", "resource_types", "evidence"])?,
-        "findings": row_hashes(conn, run_id, "SELECT control, provider, account, region, resource_type, resource_id, status, message, evidence FROM findings WHERE run_id = ?1",
-            &["control", "provider", "account", "region", "type", "id", "status", "message", "evidence"])?,
-    });
-    // Only runs that carry attachments name the section, so manifests sealed before it
-    // existed recompute to the same bytes.
-    if !attachments.is_empty()
-        && let Some(object) = doc.as_object_mut()
-    {
-        object.insert("attachments".into(), json!(attachments));
-    }
-    Ok(doc)
+    ),
+];
+
+/// The sorted SHA-256 of each row object's canonical form.
+pub fn hashes(rows: &[Value]) -> Vec<String> {
+    let mut hashes: Vec<String> = rows.iter().map(canonical::sha256).collect();
+    hashes.sort();
+    hashes
 }
 
-/// The sorted SHA-256 of each row, the row taken as a JSON object of its text columns.
-fn row_hashes(conn: &Connection, run_id: &str, sql: &str, names: &[&str]) -> Result<Vec<String>, StoreError> {
+/// Each row of `sql` as a JSON object of its text columns, named by `names`.
+pub(super) fn rows(conn: &Connection, run_id: &str, sql: &str, names: &[&str]) -> Result<Vec<Value>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let mut hashes = Vec::new();
+    let mut out = Vec::new();
     let mut rows = stmt.query(params![run_id])?;
     while let Some(row) = rows.next()? {
         let mut object = serde_json::Map::new();
         for (i, name) in names.iter().enumerate() {
             object.insert((*name).to_owned(), Value::String(row.get::<_, String>(i)?));
         }
-        hashes.push(canonical::sha256(&Value::Object(object)));
+        out.push(Value::Object(object));
     }
-    hashes.sort();
-    Ok(hashes)
+    Ok(out)
+}
+
+impl Store {
+    /// The rows of each manifest section of a run, as hashed in its manifest.
+    pub fn run_rows(&self, run_id: &str) -> Result<std::collections::BTreeMap<String, Vec<Value>>, StoreError> {
+        let conn = self.conn();
+        let mut out = std::collections::BTreeMap::new();
+        for (section, sql, names) in SECTIONS {
+            out.insert(section.to_owned(), rows(&conn, run_id, sql, names)?);
+        }
+        Ok(out)
+    }
+
+    /// The sealed manifest document of a run, as stored (the bytes its hash and
+    /// signature are over).
+    pub fn manifest_doc(&self, run_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let conn = self.conn();
+        Ok(
+            conn.query_row("SELECT manifest_doc FROM runs WHERE id = ?1", params![run_id], |r| {
+                r.get(0)
+            })?,
+        )
+    }
 }

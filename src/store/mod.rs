@@ -7,6 +7,7 @@
 //! each finished run's manifest chains to the one before; [`verify`] recomputes it all.
 
 mod attachments;
+mod import;
 mod manifest;
 mod read;
 mod runs;
@@ -19,7 +20,8 @@ use std::sync::Mutex;
 use rusqlite::Connection;
 
 pub use attachments::{Attachment, MANUAL_SOURCE, NewAttachment};
-pub use manifest::manifest_document;
+pub use import::ImportedRun;
+pub use manifest::{SECTIONS, hashes as row_hashes, manifest_document};
 pub use read::{EvidenceMeta, RunData};
 pub use runs::{Run, RunSink, RunStatus, StoredFinding};
 
@@ -48,6 +50,8 @@ pub enum StoreError {
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// Signs each run's manifest as it is sealed, when set.
+    signer: Option<crate::signing::Signer25519>,
 }
 
 impl Store {
@@ -62,7 +66,13 @@ impl Store {
         Ok(Self {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
+            signer: None,
         })
+    }
+
+    /// From now on, every run sealed is signed with `signer`.
+    pub fn set_signer(&mut self, signer: crate::signing::Signer25519) {
+        self.signer = Some(signer);
     }
 
     pub fn path(&self) -> &Path {

@@ -53,6 +53,11 @@ pub struct Run {
     pub catalogue: Option<String>,
     pub prev_manifest: Option<String>,
     pub manifest: Option<String>,
+    /// Ed25519 signature (hex) over the manifest document, and the public key (hex).
+    pub signature: Option<String>,
+    pub public_key: Option<String>,
+    /// Imported from a bundle (`evidra import`), not collected into this store.
+    pub imported: bool,
 }
 
 /// A finding as stored: control, resource, status, message, evidence.
@@ -69,8 +74,7 @@ pub struct StoredFinding {
     pub evidence: Vec<String>,
 }
 
-pub(super) const RUN_COLUMNS: &str =
-    "id, seq, started_at, evaluated_at, finished_at, status, sources, catalogue, prev_manifest, manifest";
+pub(super) const RUN_COLUMNS: &str = "id, seq, started_at, evaluated_at, finished_at, status, sources, catalogue, prev_manifest, manifest, signature, public_key, imported";
 
 pub(super) fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
     let status: String = row.get(5)?;
@@ -86,6 +90,9 @@ pub(super) fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
         catalogue: row.get(7)?,
         prev_manifest: row.get(8)?,
         manifest: row.get(9)?,
+        signature: row.get(10)?,
+        public_key: row.get(11)?,
+        imported: row.get::<_, i64>(12)? != 0,
     })
 }
 
@@ -250,16 +257,17 @@ impl Store {
             None => (1, None),
         };
         tx.execute(
-            "UPDATE runs SET finished_at = ?1, prev_manifest = ?2, chain_pos = ?3 WHERE id = ?4 AND status = 'running'",
+            "UPDATE runs SET finished_at = ?1, prev_manifest = ?2, chained_prev = ?2, chain_pos = ?3 WHERE id = ?4 AND status = 'running'",
             params![finished_at, prev, pos, run_id],
         )?;
         // The status goes into the document, so set it in the document before hashing.
         let doc = manifest::document_in(&tx, run_id, Some(status.as_str()))?;
         let bytes = canonical::to_string(&doc).into_bytes();
         let hash = evidra_collector_core::sha256_hex(&bytes);
+        let signature = self.signer.as_ref().map(|k| (k.sign(&bytes), k.public_hex()));
         tx.execute(
-            "UPDATE runs SET manifest = ?1, manifest_doc = ?2, status = ?3 WHERE id = ?4 AND status = 'running'",
-            params![hash, bytes, status.as_str(), run_id],
+            "UPDATE runs SET manifest = ?1, manifest_doc = ?2, status = ?3, signature = ?4, public_key = ?5 WHERE id = ?6 AND status = 'running'",
+            params![hash, bytes, status.as_str(), signature.as_ref().map(|s| &s.0), signature.as_ref().map(|s| &s.1), run_id],
         )?;
         tx.commit()?;
         drop(conn);

@@ -108,6 +108,15 @@ CREATE TABLE attachments (
     PRIMARY KEY (run_id, framework, requirement, sha256)
 ) WITHOUT ROWID;
 "#,
+    r#"
+-- Signatures over the manifest document, and runs imported from bundles: an imported
+-- run keeps its origin's `prev_manifest` (inside its signed manifest) and records here
+-- which manifest preceded it in this store's chain.
+ALTER TABLE runs ADD COLUMN signature TEXT;
+ALTER TABLE runs ADD COLUMN public_key TEXT;
+ALTER TABLE runs ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN chained_prev TEXT;
+"#,
 ];
 
 /// Tables whose rows belong to a run and freeze with it.

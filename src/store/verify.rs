@@ -73,7 +73,7 @@ pub fn verify(store: &Store) -> Result<Report, StoreError> {
     }
     drop(stmt);
 
-    let mut stmt = conn.prepare("SELECT id, chain_pos, prev_manifest, manifest, manifest_doc, status FROM runs ORDER BY chain_pos IS NULL, chain_pos, seq")?;
+    let mut stmt = conn.prepare("SELECT id, chain_pos, CASE WHEN imported = 1 THEN chained_prev ELSE prev_manifest END, manifest, manifest_doc, status, signature, public_key FROM runs ORDER BY chain_pos IS NULL, chain_pos, seq")?;
     type Row = (
         String,
         Option<i64>,
@@ -81,16 +81,27 @@ pub fn verify(store: &Store) -> Result<Report, StoreError> {
         Option<String>,
         Option<Vec<u8>>,
         String,
+        Option<String>,
+        Option<String>,
     );
     let runs: Vec<Row> = stmt
         .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
         })?
         .collect::<Result<_, _>>()?;
     drop(stmt);
 
     let mut previous: Option<(String, Option<String>)> = None;
-    for (id, pos, prev, stored_hash, stored_doc, status) in runs {
+    for (id, pos, prev, stored_hash, stored_doc, status, signature, public_key) in runs {
         report.runs += 1;
         let problem = |what: String| Problem {
             run: Some(id.clone()),
@@ -108,6 +119,18 @@ pub fn verify(store: &Store) -> Result<Report, StoreError> {
             report.problems.push(problem("is finished but has no manifest".into()));
             continue;
         };
+        match (&signature, &public_key) {
+            (Some(sig), Some(key)) if !crate::signing::verify(key, sig, &stored_doc) => {
+                report.problems.push(problem(format!(
+                    "its signature (key {}) does not hold over its manifest",
+                    &key[..16.min(key.len())]
+                )));
+            }
+            (Some(_), None) | (None, Some(_)) => report
+                .problems
+                .push(problem("has half a signature (signature or key missing)".into())),
+            _ => {}
+        }
         if evidra_collector_core::sha256_hex(&stored_doc) != stored_hash {
             report.problems.push(problem(
                 "its stored manifest document does not match its manifest hash".into(),
