@@ -5,14 +5,14 @@
 # report + account authorization details), collects it into a fresh store, then renders
 # every format of the SOC 2 report and prints how long each took.
 #
-#   benches/report_render.sh            # 2,500 users, about 10,000 findings
+#   benches/report_render.sh            # 1,250 users: about 10,000 findings (8 per user)
 #   USERS=5000 benches/report_render.sh
 #
 # Uses the release build (CARGO_TARGET_DIR is honoured); EVIDRA_BIN overrides it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-USERS="${USERS:-2500}"
+USERS="${USERS:-1250}"
 FRAMEWORK="${FRAMEWORK:-soc2}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use evidra_collector_aws::{AwsCollector, AwsTarget};
+use evidra_collector_azure::{AzureCollector, AzureTarget};
 use evidra_collector_core::{Batch, CollectContext, CollectError, Collector, Evidence, EvidenceSource};
 use evidra_collector_files::FilesCollector;
 
@@ -36,6 +37,7 @@ pub enum RunError {
 pub enum SourceKind {
     Files,
     Aws,
+    Azure,
 }
 
 /// What the sources need to be built.
@@ -44,6 +46,8 @@ pub struct SourceOptions {
     pub path: Option<PathBuf>,
     /// `[[aws]]` entries of `evidra.toml`; none means the standard chain and region.
     pub aws: Vec<AwsTarget>,
+    /// `[[azure]]` entries; none means the default credential and every visible subscription.
+    pub azure: Vec<AzureTarget>,
 }
 
 /// The collector registry: one line per source.
@@ -53,6 +57,7 @@ pub fn collector_for(kind: SourceKind, options: &SourceOptions) -> Result<Box<dy
             options.path.clone().ok_or(RunError::MissingPath)?,
         )),
         SourceKind::Aws => Box::new(AwsCollector::new(options.aws.clone())),
+        SourceKind::Azure => Box::new(AzureCollector::new(options.azure.clone())),
     })
 }
 

@@ -10,6 +10,11 @@ use serde::Deserialize;
 pub struct Config {
     /// The organisation named on report covers.
     pub organisation: Option<String>,
+    /// Remediation deadlines by severity, in days (`[deadlines]`: `critical = 7`,
+    /// `high = 30`, `medium = 90`, `low = 180`, `info`). An open finding older than its
+    /// severity's deadline is overdue: `evidra findings` and the JSON report flag it, and
+    /// `collect --fail-on overdue` exits 5. A severity without a key has no deadline.
+    pub deadlines: Option<Deadlines>,
     /// Folders of the user's own controls, loaded beside the built-in catalogue.
     /// Relative paths are relative to the config file.
     #[serde(default)]
@@ -25,6 +30,38 @@ pub struct Config {
     /// region of the environment.
     #[serde(default)]
     pub aws: Vec<evidra_collector_aws::AwsTarget>,
+    /// Azure credentials and subscriptions to collect (`[[azure]]`: `subscriptions`,
+    /// `credential`, `tenant_id`, `client_id`, `max_requests_per_second`, `burst`). None:
+    /// the default credential (`EVIDRA_AZURE_TOKEN`, else azure_identity's) and every
+    /// subscription it can see.
+    #[serde(default)]
+    pub azure: Vec<evidra_collector_azure::AzureTarget>,
+}
+
+/// `[deadlines]`: days allowed to fix an open finding, by severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadlines {
+    pub critical: Option<u32>,
+    pub high: Option<u32>,
+    pub medium: Option<u32>,
+    pub low: Option<u32>,
+    pub info: Option<u32>,
+}
+
+impl Deadlines {
+    /// The deadline for `severity` (`critical` ... `info`), in days.
+    pub fn days(&self, severity: &str) -> Option<i64> {
+        match severity {
+            "critical" => self.critical,
+            "high" => self.high,
+            "medium" => self.medium,
+            "low" => self.low,
+            "info" => self.info,
+            _ => None,
+        }
+        .map(i64::from)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -57,7 +57,8 @@ enum Command {
         #[arg(long)]
         controls: Vec<PathBuf>,
         /// Exit 5 when the run has new failures since the previous collection (`new`),
-        /// or any failure (`fail`): a CI gate after a scan follow-up.
+        /// any failure (`fail`), or an open finding past its `[deadlines]` (`overdue`):
+        /// a CI gate after a scan follow-up.
         #[arg(long, value_enum)]
         fail_on: Option<FailOn>,
     },
@@ -79,6 +80,29 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: ListFormat,
     },
+    /// Remove runs that finished before DATE, sealing a (signed) tombstone into the
+    /// chain first so that `verify` still holds and shows what was pruned.
+    Prune {
+        #[arg(long)]
+        before: String,
+    },
+    /// The follow-up list: every failing finding across runs, oldest first, with the run
+    /// that first saw it, its age at the latest run, and whether it is open or overdue.
+    Findings {
+        /// Only findings still failing in the latest run that covered them.
+        #[arg(long)]
+        open: bool,
+        /// Only findings opened on or after this date (YYYY-MM-DD or RFC 3339).
+        #[arg(long, value_parser = date_arg)]
+        since: Option<String>,
+        /// Only findings of at least this severity.
+        #[arg(long, value_enum)]
+        severity: Option<SeverityArg>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: FindingsFormat,
+        #[arg(long)]
+        controls: Vec<PathBuf>,
+    },
     /// Signing keys.
     Keys {
         #[command(subcommand)]
@@ -93,6 +117,13 @@ enum Command {
         /// A run id (or unique prefix), or `latest`.
         #[arg(long, default_value = "latest")]
         run: String,
+        /// Report over a period instead of one run (SOC 2 Type II): every run evaluated
+        /// from this date (YYYY-MM-DD) ...
+        #[arg(long, requires = "to", conflicts_with = "run")]
+        from: Option<String>,
+        /// ... to this date, inclusive. html or json.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
         /// `customer`: a redacted 1–3 page summary for prospects (html, pdf or json),
         /// naming no account, resource or person.
         #[arg(long, value_enum, default_value = "auditor")]
@@ -187,6 +218,30 @@ enum KeysCommand {
 enum FailOn {
     New,
     Fail,
+    Overdue,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FindingsFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// `--since`: a date or an RFC 3339 time (a usage error otherwise, exit 2).
+fn date_arg(text: &str) -> Result<String, String> {
+    evidra::time_fmt::parse_date_or_time(text)
+        .map(|_| text.to_owned())
+        .ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD) or an RFC 3339 time"))
 }
 
 /// Exit code of `collect --fail-on` when the gate trips.
@@ -196,6 +251,7 @@ const EXIT_GATE: u8 = 5;
 enum SourceArg {
     Files,
     Aws,
+    Azure,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -258,11 +314,15 @@ fn run(cli: Cli) -> Result<u8> {
             controls,
             fail_on,
         } => {
+            if fail_on == Some(FailOn::Overdue) && config.deadlines.is_none() {
+                bail!("--fail-on overdue needs remediation deadlines: add [deadlines] to evidra.toml (e.g. high = 30)");
+            }
             let catalogue = catalogue(&config, &controls)?;
             let store = open_writer(&cli.db, &config)?;
             let options = SourceOptions {
                 path,
                 aws: config.aws.clone(),
+                azure: config.azure.clone(),
             };
             let collectors = source
                 .iter()
@@ -271,6 +331,7 @@ fn run(cli: Cli) -> Result<u8> {
                         match s {
                             SourceArg::Files => SourceKind::Files,
                             SourceArg::Aws => SourceKind::Aws,
+                            SourceArg::Azure => SourceKind::Azure,
                         },
                         &options,
                     )
@@ -290,7 +351,10 @@ fn run(cli: Cli) -> Result<u8> {
                 outcome.run.manifest.as_deref().unwrap_or("-")
             );
             println!("{}", outcome.run.id);
-            if let Some(gate) = fail_on {
+            if fail_on == Some(FailOn::Overdue) && overdue_gate(&store, &catalogue, &outcome.run, &config)? {
+                return Ok(EXIT_GATE);
+            }
+            if let Some(gate) = fail_on.filter(|g| *g != FailOn::Overdue) {
                 let failing: Vec<_> = match (gate, evidra::diff::previous_collection(&store, &outcome.run)?) {
                     (FailOn::New, Some(previous)) => evidra::diff::runs(&store, &previous, &outcome.run)?.new_failures,
                     _ => evidra::diff::findings(&[], &store.findings(&outcome.run.id)?).new_failures,
@@ -318,10 +382,33 @@ fn run(cli: Cli) -> Result<u8> {
             framework,
             format,
             run,
+            from,
+            to,
             audience,
             output,
             controls,
         } => {
+            if let (Some(from), Some(to)) = (&from, &to) {
+                let catalogue = catalogue(&config, &controls)?;
+                let store = open_existing(&cli.db)?;
+                let model =
+                    report::period::build(&store, &catalogue, &framework, from, to, config.organisation.clone())?;
+                let bytes = match format {
+                    FormatArg::Json => report::period::render_json(&model)?,
+                    FormatArg::Html => report::period::render_html(&model)?.into_bytes(),
+                    _ => {
+                        eprintln!("evidra: error: a period report (--from/--to) is html or json");
+                        return Ok(2);
+                    }
+                };
+                match output {
+                    Some(path) => {
+                        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?
+                    }
+                    None => std::io::stdout().write_all(&bytes)?,
+                }
+                return Ok(0);
+            }
             let format = match format {
                 FormatArg::Html => Format::Html,
                 FormatArg::Pdf => Format::Pdf,
@@ -344,7 +431,10 @@ fn run(cli: Cli) -> Result<u8> {
             let catalogue = catalogue(&config, &controls)?;
             let store = open_existing(&cli.db)?;
             let run = store.resolve_run(&run)?;
-            let model = report::build(&store, &catalogue, &run, &framework, config.organisation.clone())?;
+            let mut model = report::build(&store, &catalogue, &run, &framework, config.organisation.clone())?;
+            if let Some(deadlines) = &config.deadlines {
+                evidra::followup::flag_overdue(&store, &catalogue, deadlines, &mut model)?;
+            }
             let bytes = report::render_for(&model, format, audience)?;
             match output {
                 Some(path) => {
@@ -453,6 +543,13 @@ fn run(cli: Cli) -> Result<u8> {
             println!("{}", check.run_id.unwrap_or_default());
             Ok(0)
         }
+        Command::Findings {
+            open,
+            since,
+            severity,
+            format,
+            controls,
+        } => findings(&cli.db, &config, open, since, severity, format, &controls),
         Command::Diff { from, to, format } => {
             let store = open_existing(&cli.db)?;
             let (from, to) = (store.resolve_run(&from)?, store.resolve_run(&to)?);
@@ -494,6 +591,25 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Prune { before } => {
+            if evidra::time_fmt::parse_date_or_time(&before).is_none() || before.len() != 10 {
+                bail!("--before {before}: not a date (YYYY-MM-DD)");
+            }
+            let store = open_writer(&cli.db, &config)?;
+            match store.prune(&before, &evidra::time_fmt::now())? {
+                Some(p) => {
+                    eprintln!(
+                        "pruned {} run(s) and {} evidence blob(s); tombstone run {}",
+                        p.runs.len(),
+                        p.blobs,
+                        p.tombstone.id
+                    );
+                    println!("{}", p.tombstone.id);
+                }
+                None => eprintln!("nothing to prune: no run before the latest finished before {before}"),
+            }
+            Ok(0)
+        }
         Command::Keys {
             command: KeysCommand::Generate { dir },
         } => {
@@ -517,6 +633,9 @@ fn run(cli: Cli) -> Result<u8> {
                     "ok: {} runs and {} evidence blobs verified; the chain holds",
                     report.runs, report.blobs
                 );
+                for p in &report.pruned {
+                    println!("note: {p}");
+                }
                 Ok(0)
             } else {
                 for p in &report.problems {
@@ -710,6 +829,98 @@ fn evidence(command: EvidenceCommand, db: &Path, config: &Config) -> Result<u8> 
             Ok(0)
         }
     }
+}
+
+/// `collect --fail-on overdue`: whether any finding is open past its deadline after `run`
+/// (the follow-up list up to it), naming the first few on stderr.
+fn overdue_gate(store: &Store, catalogue: &Catalogue, run: &evidra::store::Run, config: &Config) -> Result<bool> {
+    let overdue: Vec<_> = evidra::followup::track(store, catalogue, Some(run), config.deadlines.as_ref())?
+        .into_iter()
+        .filter(|t| t.overdue)
+        .collect();
+    if overdue.is_empty() {
+        return Ok(false);
+    }
+    eprintln!("--fail-on: {} findings past their remediation deadline", overdue.len());
+    for t in overdue.iter().take(20) {
+        eprintln!(
+            "  {} {} open {} days ({} deadline {} days) {}",
+            t.control,
+            t.resource.id,
+            t.age_days,
+            t.severity,
+            t.deadline_days.unwrap_or_default(),
+            t.message
+        );
+    }
+    Ok(true)
+}
+
+/// `evidra findings`: the follow-up list.
+fn findings(
+    db: &Path,
+    config: &Config,
+    open: bool,
+    since: Option<String>,
+    severity: Option<SeverityArg>,
+    format: FindingsFormat,
+    controls: &[PathBuf],
+) -> Result<u8> {
+    let catalogue = catalogue(config, controls)?;
+    let store = open_existing(db)?;
+    let filter = evidra::followup::Filter {
+        open_only: open,
+        since: since.as_deref().and_then(evidra::time_fmt::parse_date_or_time),
+        min_severity: severity.map(|s| {
+            match s {
+                SeverityArg::Critical => "critical",
+                SeverityArg::High => "high",
+                SeverityArg::Medium => "medium",
+                SeverityArg::Low => "low",
+                SeverityArg::Info => "info",
+            }
+            .to_owned()
+        }),
+    };
+    let list: Vec<_> = evidra::followup::track(&store, &catalogue, None, config.deadlines.as_ref())?
+        .into_iter()
+        .filter(|t| filter.keeps(t))
+        .collect();
+    match format {
+        FindingsFormat::Json => println!("{}", serde_json::to_string_pretty(&list)?),
+        FindingsFormat::Csv => std::io::stdout().write_all(&evidra::followup::csv(&list)?)?,
+        FindingsFormat::Text => {
+            println!(
+                "{:<10} {:>5} {:<8} {:<14} {:<7} {:<48} RESOURCE",
+                "OPENED", "AGE", "SEVERITY", "STATUS", "DUE", "CONTROL"
+            );
+            for t in &list {
+                let due = match (t.overdue, t.deadline_days) {
+                    (true, _) => "OVERDUE".to_owned(),
+                    (false, Some(d)) if t.open => format!("{}d", d - t.age_days),
+                    _ => "-".to_owned(),
+                };
+                println!(
+                    "{:<10} {:>4}d {:<8} {:<14} {:<7} {:<48} {}",
+                    t.first_seen.at.get(..10).unwrap_or_default(),
+                    t.age_days,
+                    t.severity,
+                    t.status,
+                    due,
+                    t.control,
+                    t.resource.id
+                );
+            }
+            let open = list.iter().filter(|t| t.open).count();
+            let overdue = list.iter().filter(|t| t.overdue).count();
+            println!(
+                "\n{} findings: {open} open ({overdue} overdue), {} not open (fixed, gone or waived)",
+                list.len(),
+                list.len() - open
+            );
+        }
+    }
+    Ok(0)
 }
 
 fn controls(command: ControlsCommand, config: &Config) -> Result<u8> {

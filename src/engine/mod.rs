@@ -67,6 +67,8 @@ pub fn evaluate(catalogue: &Catalogue, data: &RunData, now: &str) -> Result<Vec<
     for control in &catalogue.controls {
         findings.extend(evaluate_control(control, &index, now, now_ns)?);
     }
+    // Scanner results were judged by their scanner: imported as they are, no rule runs.
+    findings.extend(crate::scan::findings(data));
     findings.sort();
     Ok(findings)
 }

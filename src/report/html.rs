@@ -41,7 +41,9 @@ struct ControlGroup<'a> {
     title: String,
     severity: String,
     requirements: String,
-    remediation: String,
+    /// The remediation text in parts: `(true, part)` was between backticks (a command
+    /// or setting), shown as code.
+    remediation: Vec<(bool, String)>,
     cli: Option<String>,
     rows: Vec<FindingRow<'a>>,
 }
@@ -171,7 +173,7 @@ pub fn render(model: &ReportModel) -> Result<String, askama::Error> {
                 title: control.title.clone(),
                 severity: control.severity.as_str().to_owned(),
                 requirements: control.requirement_ids(framework).join(", "),
-                remediation: control.remediation.summary.clone(),
+                remediation: ticks(&control.remediation.summary),
                 cli: control.remediation.cli.clone(),
                 rows: Vec::new(),
             })
@@ -203,6 +205,15 @@ pub fn render(model: &ReportModel) -> Result<String, askama::Error> {
         attachments: &model.attachments,
     };
     page.render()
+}
+
+/// Splits text on backticks: odd parts were quoted as code.
+fn ticks(text: &str) -> Vec<(bool, String)> {
+    text.split('`')
+        .enumerate()
+        .filter(|(_, part)| !part.is_empty())
+        .map(|(i, part)| (i % 2 == 1, part.to_owned()))
+        .collect()
 }
 
 fn finding_row<'a>(f: &'a Finding, framework: &str) -> FindingRow<'a> {

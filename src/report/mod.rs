@@ -11,11 +11,14 @@ pub mod html;
 pub mod model;
 pub mod oscal;
 pub mod pdf;
+pub mod period;
 
 pub use model::{ReportModel, build};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    #[error("period report: {0}")]
+    Period(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("unknown framework `{0}` (the catalogue has: {1})")]

@@ -29,6 +29,10 @@ pub struct Finding {
     pub message: String,
     pub evidence: Vec<String>,
     pub requirements: BTreeMap<String, Vec<String>>,
+    /// Open past its severity's remediation deadline; set only when `[deadlines]` is
+    /// configured (`evidra::followup::flag_overdue`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,12 +129,19 @@ pub fn build(
         return Err(ReportError::UnknownFramework(framework.to_owned(), known.join(", ")));
     };
     let stored = store.findings(&run.id)?;
-    let controls: BTreeMap<String, Control> = catalogue
+    let mut controls: BTreeMap<String, Control> = catalogue
         .controls
         .iter()
         .filter(|c| c.requirements.iter().any(|m| m.framework == framework))
         .map(|c| (c.id.clone(), c.clone()))
         .collect();
+    // Imported scanner findings, mapped to this framework or not: unmapped ones are listed
+    // too (with no requirement of it), never dropped.
+    controls.extend(
+        crate::scan::controls(&store.run_data(&run.id)?)
+            .into_iter()
+            .map(|c| (c.id.clone(), c)),
+    );
     let findings: Vec<Finding> = stored
         .iter()
         .filter_map(|f| controls.get(&f.control).map(|c| finding(f, c)))
@@ -251,6 +262,7 @@ fn finding(f: &StoredFinding, control: &Control) -> Finding {
         message: f.message.clone(),
         evidence: f.evidence.clone(),
         requirements,
+        overdue: None,
     }
 }
 
@@ -285,6 +297,7 @@ impl ReportModel {
             "summary": self.summary,
             "gaps": self.gaps,
             "findings": self.findings,
+            "unmapped_scan_findings": crate::scan::unmapped_in(self),
             "requirements": self.requirements,
         })
     }

@@ -9,6 +9,7 @@
 mod attachments;
 mod import;
 mod manifest;
+mod prune;
 mod read;
 mod runs;
 mod schema;
@@ -22,6 +23,7 @@ use rusqlite::Connection;
 pub use attachments::{Attachment, MANUAL_SOURCE, NewAttachment};
 pub use import::ImportedRun;
 pub use manifest::{SECTIONS, hashes as row_hashes, manifest_document};
+pub use prune::{PRUNE_OPERATION, PRUNE_SOURCE, Pruned};
 pub use read::{EvidenceMeta, RunData};
 pub use runs::{Run, RunSink, RunStatus, StoredFinding};
 

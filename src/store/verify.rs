@@ -32,6 +32,8 @@ impl std::fmt::Display for Problem {
 pub struct Report {
     pub blobs: usize,
     pub runs: usize,
+    /// What tombstones say was pruned (not problems: the chain holds across them).
+    pub pruned: Vec<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -100,6 +102,22 @@ pub fn verify(store: &Store) -> Result<Report, StoreError> {
         .collect::<Result<_, _>>()?;
     drop(stmt);
 
+    // Runs removed by `prune` leave a tombstone naming their manifests: the first run
+    // kept may name the last pruned manifest as its previous one.
+    let mut pruned_last: BTreeSet<String> = BTreeSet::new();
+    drop(conn);
+    for (tombstone, record) in store.tombstones()? {
+        let pruned = record["pruned"].as_array().cloned().unwrap_or_default();
+        if let Some(last) = pruned.last().and_then(|r| r["manifest"].as_str()) {
+            pruned_last.insert(last.to_owned());
+        }
+        report.pruned.push(format!(
+            "run {tombstone} pruned {} run(s) finished before {}",
+            pruned.len(),
+            record["before"].as_str().unwrap_or("?")
+        ));
+    }
+    let conn = store.conn();
     let mut previous: Option<(String, Option<String>)> = None;
     for (id, pos, prev, stored_hash, stored_doc, status, signature, public_key) in runs {
         report.runs += 1;
@@ -156,9 +174,11 @@ pub fn verify(store: &Store) -> Result<Report, StoreError> {
                     "chain broken: its previous manifest is not the manifest of run {prev_id}"
                 )));
             }
-            None if prev.is_some() => report.problems.push(problem(
-                "chain broken: it is first in the chain but names a previous manifest".into(),
-            )),
+            None if prev.is_some() && !pruned_last.contains(prev.as_deref().unwrap_or_default()) => {
+                report.problems.push(problem(
+                    "chain broken: it is first in the chain but names a previous manifest".into(),
+                ))
+            }
             _ => {}
         }
         previous = Some((id.clone(), Some(stored_hash)));

@@ -20,9 +20,16 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
     let mut iam: BTreeMap<String, IamAccount> = BTreeMap::new();
     let mut config: BTreeMap<(String, String), ConfigRegion> = BTreeMap::new();
     let known = known_accounts(parsed);
+    let mut azure = crate::azure_export::AzureImport::default();
+    let mut scans = crate::scanners::Collected::default();
 
     for (file, content) in parsed {
         let path = file.path.to_string_lossy().replace('\\', "/");
+        // Azure exports may hold secrets: their evidence is the file with those masked.
+        let (bytes, media) = match content {
+            Content::Azure(export) => export.evidence(file),
+            _ => (file.bytes.clone(), media_type(file, content.kind()).to_owned()),
+        };
         let evidence = Evidence::new(
             EvidenceSource {
                 collector: COLLECTOR.into(),
@@ -30,10 +37,12 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
                 scope: path.clone(),
             },
             collected_at,
-            media_type(file, content.kind()),
-            file.bytes.clone(),
+            media,
+            bytes,
         );
         match content {
+            Content::Azure(export) => azure.add(file, export, &evidence.sha256)?,
+            Content::Scan(_, scan) => scans.add(scan, &evidence.sha256, &path),
             Content::CredentialReport(report) => {
                 let account = single_account(
                     file,
@@ -216,6 +225,8 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
     for ((account, region), state) in config {
         config_records(COLLECTOR, &account, &region, state, &mut out);
     }
+    azure.finish(&mut out);
+    scans.into_batch(&mut out);
     dedup_evidence(&mut out);
     Ok(out)
 }
@@ -223,8 +234,10 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
 fn media_type(file: &SourceFile, kind: Kind) -> &'static str {
     if file.bytes.starts_with(&[0x1f, 0x8b]) {
         "application/gzip"
-    } else if kind == Kind::CredentialReport {
+    } else if matches!(kind, Kind::CredentialReport | Kind::ProwlerCsv) {
         "text/csv"
+    } else if kind == Kind::Sarif {
+        "application/sarif+json"
     } else {
         "application/json"
     }

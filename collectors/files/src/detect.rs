@@ -5,7 +5,9 @@ use std::io::Read;
 use evidra_collector_core::CollectError;
 use serde_json::Value;
 
-use crate::{MAX_FILE_BYTES, SourceFile, aws_config, credential_report, iam_account, iam_details};
+use crate::{
+    MAX_FILE_BYTES, SourceFile, aws_config, azure_export, credential_report, iam_account, iam_details, scanners,
+};
 
 /// The export formats this collector understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +23,13 @@ pub enum Kind {
     ConfigRules,
     ConfigRuleCompliance,
     VirtualMfaDevices,
+    /// An Azure export (`az resource list`, `az graph query`, `az role assignment list`).
+    Azure(azure_export::ExportKind),
+    /// Scanner outputs (see `scanners`).
+    ProwlerOcsf,
+    ProwlerCsv,
+    Asff,
+    Sarif,
 }
 
 impl Kind {
@@ -38,6 +47,11 @@ impl Kind {
             Kind::ConfigRules => "config:DescribeConfigRules",
             Kind::ConfigRuleCompliance => "config:DescribeComplianceByConfigRule",
             Kind::VirtualMfaDevices => "iam:ListVirtualMFADevices",
+            Kind::Azure(kind) => kind.operation(),
+            Kind::ProwlerOcsf => "prowler:json-ocsf",
+            Kind::ProwlerCsv => "prowler:csv",
+            Kind::Asff => "securityhub:GetFindings",
+            Kind::Sarif => "sarif:2.1.0",
         }
     }
 }
@@ -54,6 +68,9 @@ pub enum Content {
     /// A per-region Config listing: delivery channels, rules or rule compliance.
     ConfigList(Kind, Vec<Value>),
     VirtualMfaDevices(Vec<Value>),
+    Azure(azure_export::Export),
+    /// A scanner's output: Prowler OCSF or CSV, ASFF, SARIF.
+    Scan(Kind, scanners::Scan),
 }
 
 impl Content {
@@ -68,6 +85,8 @@ impl Content {
             Content::ConfigRecorderStatus(_) => Kind::ConfigRecorderStatus,
             Content::ConfigList(kind, _) => *kind,
             Content::VirtualMfaDevices(_) => Kind::VirtualMfaDevices,
+            Content::Azure(export) => Kind::Azure(export.kind),
+            Content::Scan(kind, _) => *kind,
         }
     }
 }
@@ -75,7 +94,9 @@ impl Content {
 const KNOWN: &str = "expected one of: an IAM credential report (CSV), the JSON output of `aws iam get-account-authorization-details`, \
 `get-account-password-policy`, `get-account-summary`, `aws configservice describe-configuration-recorders` or \
 `describe-configuration-recorder-status`, `describe-delivery-channels`, `describe-config-rules`, \
-`describe-compliance-by-config-rule`, `aws iam list-virtual-mfa-devices`, or an AWS Config configuration snapshot";
+`describe-compliance-by-config-rule`, `aws iam list-virtual-mfa-devices`, an AWS Config configuration snapshot, \
+the JSON of `az resource list`, `az graph query` or `az role assignment list`, \
+or a scanner's findings: Prowler OCSF JSON or CSV, AWS Security Hub ASFF (`aws securityhub get-findings`), SARIF 2.1.0";
 
 pub fn bad(file: &SourceFile, what: impl Into<String>) -> CollectError {
     CollectError::BadFile {
@@ -90,6 +111,9 @@ pub fn parse(file: &SourceFile) -> Result<Content, CollectError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         let value: Value = serde_json::from_str(trimmed).map_err(|e| bad(file, format!("not valid JSON: {e}")))?;
+        if let Some(export) = azure_export::detect(file, trimmed, &value)? {
+            return Ok(Content::Azure(export));
+        }
         return parse_json(file, value);
     }
     if credential_report::looks_like(trimmed) {
@@ -97,10 +121,20 @@ pub fn parse(file: &SourceFile) -> Result<Content, CollectError> {
             .map(Content::CredentialReport)
             .map_err(|what| bad(file, what));
     }
+    if scanners::prowler_csv::looks_like(trimmed) {
+        return scanners::prowler_csv::parse(trimmed)
+            .map(|scan| Content::Scan(Kind::ProwlerCsv, scan))
+            .map_err(|what| bad(file, format!("Prowler CSV: {what}")));
+    }
     Err(bad(file, format!("not a recognised export ({KNOWN})")))
 }
 
 fn parse_json(file: &SourceFile, value: Value) -> Result<Content, CollectError> {
+    if let Some(kind) = scanners::kind_of(&value) {
+        return scanners::parse(kind, value)
+            .map(|scan| Content::Scan(kind, scan))
+            .map_err(|what| bad(file, what));
+    }
     let Some(object) = value.as_object() else {
         return Err(bad(
             file,

@@ -7,6 +7,8 @@
 
 mod assemble;
 pub mod aws_config;
+pub mod azure;
+pub mod azure_export;
 pub mod credential_report;
 mod detect;
 pub mod iam_account;
@@ -14,6 +16,7 @@ pub mod iam_details;
 pub mod locate;
 pub mod model;
 pub mod policy_document;
+pub mod scanners;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,179 @@
+//! The audit-period report and retention (prune), over several runs whose findings differ.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+fn evidra_at(dir: &Path, now: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_evidra"))
+        .args(args)
+        .current_dir(dir)
+        .env("EVIDRA_NOW", now)
+        .env_remove("EVIDRA_DB")
+        .output()
+        .unwrap()
+}
+
+/// Runs on Nov 1, 2 and 5 (no run on 3 and 4); the password policy is fixed before Nov 5.
+fn three_runs(dir: &Path) -> std::path::PathBuf {
+    let exports = dir.join("exports");
+    std::fs::create_dir(&exports).unwrap();
+    for entry in std::fs::read_dir(common::fixtures("files")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), exports.join(entry.file_name())).unwrap();
+    }
+    let path = exports.to_str().unwrap().to_owned();
+    for day in ["2026-11-01", "2026-11-02"] {
+        assert!(
+            evidra_at(
+                dir,
+                &format!("{day}T08:00:00Z"),
+                &["collect", "--source", "files", "--path", &path]
+            )
+            .status
+            .success()
+        );
+    }
+    let policy = std::fs::read_to_string(exports.join("password-policy.json")).unwrap();
+    std::fs::write(
+        exports.join("password-policy.json"),
+        policy.replace("\"MinimumPasswordLength\": 12", "\"MinimumPasswordLength\": 14"),
+    )
+    .unwrap();
+    assert!(
+        evidra_at(
+            dir,
+            "2026-11-05T08:00:00Z",
+            &["collect", "--source", "files", "--path", &path]
+        )
+        .status
+        .success()
+    );
+    exports
+}
+
+#[test]
+fn the_period_report_counts_runs_failures_and_days_without_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    three_runs(dir.path());
+    let out = evidra_at(
+        dir.path(),
+        "2026-11-20T00:00:00Z",
+        &[
+            "report",
+            "--framework",
+            "soc2",
+            "--format",
+            "json",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-06",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let period: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let period = &period["period"];
+    assert_eq!(period["runs"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        period["days_without_run"],
+        serde_json::json!(["2026-11-03", "2026-11-04", "2026-11-06"])
+    );
+    let control = period["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "aws.iam.password_policy_min_length")
+        .unwrap();
+    assert_eq!(control["runs"], 3);
+    assert_eq!(control["runs_passing"], 1);
+    assert_eq!(control["first_failure"], "2026-11-01");
+    assert_eq!(control["last_failure"], "2026-11-02");
+    assert_eq!(control["longest_failing_days"], 2);
+    assert_eq!(control["open_at_end"], false);
+    assert_eq!(
+        control["failing_findings"][0]["failing_on"],
+        serde_json::json!(["2026-11-01", "2026-11-02"])
+    );
+    let family = period["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "CC6")
+        .unwrap();
+    let days: Vec<&str> = family["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(days[2], "no_run", "a day without a run is never a pass: {days:?}");
+    assert_eq!(days.len(), 6);
+
+    let html = evidra_at(
+        dir.path(),
+        "2026-11-20T00:00:00Z",
+        &[
+            "report",
+            "--framework",
+            "soc2",
+            "--format",
+            "html",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-06",
+            "-o",
+            "period.html",
+        ],
+    );
+    assert!(html.status.success());
+    let html = std::fs::read_to_string(dir.path().join("period.html")).unwrap();
+    assert!(
+        html.contains("<svg")
+            && html.contains("no run that day")
+            && html.contains("aws.iam.password_policy_min_length")
+    );
+}
+
+#[test]
+fn prune_leaves_a_tombstone_and_verify_still_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    three_runs(dir.path());
+    let before: serde_json::Value =
+        serde_json::from_slice(&evidra_at(dir.path(), "2026-11-20T00:00:00Z", &["runs", "--format", "json"]).stdout)
+            .unwrap();
+    // Runs finish at wall-clock time: prune everything finished before tomorrow except the last.
+    let tomorrow = (time::OffsetDateTime::now_utc() + time::Duration::days(1))
+        .date()
+        .to_string();
+    let out = evidra_at(dir.path(), "2026-11-20T00:00:00Z", &["prune", "--before", &tomorrow]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after: serde_json::Value =
+        serde_json::from_slice(&evidra_at(dir.path(), "2026-11-20T00:00:00Z", &["runs", "--format", "json"]).stdout)
+            .unwrap();
+    let ids: Vec<&str> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.contains(&before[0]["id"].as_str().unwrap()),
+        "the oldest run is gone"
+    );
+    assert!(
+        ids.contains(&before[2]["id"].as_str().unwrap()),
+        "the last collection is kept"
+    );
+    assert_eq!(
+        after.as_array().unwrap().last().unwrap()["sources"],
+        serde_json::json!(["prune"]),
+        "a tombstone sealed into the chain"
+    );
+    let verify = evidra_at(dir.path(), "2026-11-20T00:00:00Z", &["verify"]);
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(0), "{text}");
+    assert!(text.contains("pruned 2 run(s)"), "{text}");
+}
