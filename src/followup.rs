@@ -147,7 +147,17 @@ pub fn track(
     let mut states: BTreeMap<Key, State> = BTreeMap::new();
     for run in &runs {
         let findings = store.findings(&run.id)?;
-        let data = store.run_data(&run.id)?;
+        // Only scanner records are read here; a run without scanner output has none, and
+        // reading a large run's resources for nothing would dominate the time.
+        let scanned = store
+            .evidence(&run.id)?
+            .iter()
+            .any(|e| evidra_collector_files::scanners::is_operation(&e.operation));
+        let data = if scanned {
+            store.run_data(&run.id)?
+        } else {
+            crate::store::RunData::default()
+        };
         let mut coverage = Coverage::default();
         let mut scan_records: BTreeMap<(String, String, String, String, String), &Value> = BTreeMap::new();
         for r in &data.resources {
@@ -261,11 +271,11 @@ pub fn track(
         .into_values()
         .map(|state| {
             let mut t = state.tracked;
-            if !t.control.starts_with(crate::scan::PREFIX) || t.title.is_empty() {
-                if let Some(c) = catalogue.control(&t.control) {
-                    t.title = c.title.clone();
-                    t.severity = c.severity.as_str().to_owned();
-                }
+            // Catalogue controls are described by today's catalogue; scanner controls
+            // (never in it) by their latest record, read above.
+            if let Some(c) = catalogue.control(&t.control) {
+                t.title = c.title.clone();
+                t.severity = c.severity.as_str().to_owned();
             }
             t.open = t.status == "fail";
             let end = t

@@ -143,6 +143,19 @@ pub fn controls(data: &RunData) -> Vec<Control> {
         .collect()
 }
 
+/// The scanner controls a report of `run` needs: none (and no resource read) when the
+/// run has no scanner finding.
+pub fn controls_for_report(
+    store: &crate::store::Store,
+    run: &str,
+    findings: &[StoredFinding],
+) -> Result<Vec<Control>, crate::store::StoreError> {
+    if !findings.iter().any(|f| f.control.starts_with(PREFIX)) {
+        return Ok(Vec::new());
+    }
+    Ok(controls(&store.run_data(run)?))
+}
+
 /// How many scanner findings of a report map to no requirement of its framework: they
 /// are listed among its findings all the same (`"requirements"` without the framework).
 pub fn unmapped_in(model: &crate::report::ReportModel) -> usize {

@@ -407,11 +407,7 @@ fn a_small_estate_gives_the_expected_findings() {
     let evidence = store.evidence(&run.id).unwrap();
     let page = evidence
         .iter()
-        .find(|e| {
-            e.operation.starts_with(&format!(
-                "GET /subscriptions/{SUB_A}/resourcegroups?api-version=2021-04-01"
-            ))
-        })
+        .find(|e| e.operation == format!("GET /subscriptions/{SUB_A}/resourcegroups?api-version=2021-04-01"))
         .expect("the resource group listing is evidence");
     let bytes = store.blob(&page.sha256).unwrap().unwrap();
     assert_eq!(page.media_type, "application/json; charset=utf-8");
@@ -430,6 +426,14 @@ fn a_small_estate_gives_the_expected_findings() {
             .any(|e| e.operation.contains("/auditingSettings/default")
                 && e.media_type.contains("storageAccountAccessKey")),
         "{masked:#?}"
+    );
+    let vaults = evidence
+        .iter()
+        .find(|e| e.operation.contains("/providers/Microsoft.KeyVault/vaults?"))
+        .unwrap();
+    assert!(
+        !vaults.media_type.contains("evidra-masked"),
+        "access policy permissions are not secrets: {vaults:?}"
     );
     let data = store.run_data(&run.id).unwrap();
     let legacy = data
@@ -456,6 +460,8 @@ fn a_small_estate_gives_the_expected_findings() {
     }
 
     assert_absent_from_store(dir.path(), &[&token, &graph_token, &sas, &key, &custom]);
+    let verify = common::evidra(dir.path(), &["verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stderr(&verify));
 }
 
 /// A CA made now, and a certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem).
@@ -557,6 +563,35 @@ fn the_client_secret_flow_gets_its_token_from_an_https_authority() {
         "fail"
     );
     assert_absent_from_store(dir.path(), &[&secret, &issued]);
+}
+
+#[test]
+fn reads_are_paced_by_the_subscription_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = unique("arm-token-");
+    let standin = Standin::start(dir.path(), &json!({"tokens": [token], "page_size": 2}), None);
+    // A small bucket, so that pacing shows within a small estate (the default is 250, 25/s).
+    std::fs::write(
+        dir.path().join("evidra.toml"),
+        format!("[[azure]]\nsubscriptions = [\"{SUB_A}\"]\nburst = 5\nmax_requests_per_second = 20\n"),
+    )
+    .unwrap();
+    let out = evidra_azure(
+        dir.path(),
+        &standin.url(),
+        &[("EVIDRA_AZURE_TOKEN", &token)],
+        &["collect", "--source", "azure"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let times: Vec<f64> = standin.requests().iter().map(|r| r["t"].as_f64().unwrap()).collect();
+    assert!(times.len() > 25, "{} requests", times.len());
+    let span = times.last().unwrap() - times.first().unwrap();
+    let floor = (times.len() - 5 - 1) as f64 / 20.0;
+    assert!(
+        span >= floor * 0.9,
+        "{} requests in {span:.2} s: a bucket of 5 refilled 20/s needs at least {floor:.2} s",
+        times.len()
+    );
 }
 
 #[test]

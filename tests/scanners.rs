@@ -535,7 +535,12 @@ fn follow_up_across_scans_fixed_overdue_and_coverage() {
     let csv = evidra_at(dir.path(), NOV, &["findings", "--format", "csv"]);
     let csv = stdout(&csv);
     assert!(csv.starts_with("first_seen,first_seen_run,"), "{csv}");
-    assert_eq!(csv.lines().count(), list.as_array().unwrap().len() + 1);
+    let rows = csv::Reader::from_reader(csv.as_bytes()).records().count();
+    assert_eq!(
+        rows,
+        list.as_array().unwrap().len(),
+        "messages with line breaks are quoted"
+    );
 
     // The JSON report flags overdue findings when deadlines are configured.
     let report = evidra_at(dir.path(), NOV, &["report", "--framework", "soc2", "--format", "json"]);
@@ -711,4 +716,33 @@ fn malformed_scanner_files_are_errors_naming_the_file() {
         ),
         "message",
     );
+}
+
+#[test]
+fn catalogue_findings_are_followed_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let exports = fixtures("files");
+    let run1 = collect_ok(dir.path(), SEPT, &exports);
+    collect_ok(dir.path(), NOV, &exports);
+    let list = evidra_at(dir.path(), NOV, &["findings", "--open", "--format", "json"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let aws: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["control"].as_str().unwrap().starts_with("aws."))
+        .collect();
+    assert!(!aws.is_empty(), "{list:#}");
+    for t in aws {
+        assert_eq!(
+            (t["first_seen"]["run"].as_str(), t["age_days"].as_i64()),
+            (Some(run1.as_str()), Some(80)),
+            "{t}"
+        );
+        assert!(
+            !t["title"].as_str().unwrap().is_empty() && t["severity"] != "unknown",
+            "{t}"
+        );
+    }
 }

@@ -138,7 +138,7 @@ pub fn build(
     // Imported scanner findings, mapped to this framework or not: unmapped ones are listed
     // too (with no requirement of it), never dropped.
     controls.extend(
-        crate::scan::controls(&store.run_data(&run.id)?)
+        crate::scan::controls_for_report(store, &run.id, &stored)?
             .into_iter()
             .map(|c| (c.id.clone(), c)),
     );

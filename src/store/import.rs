@@ -58,48 +58,7 @@ impl Store {
             )?;
         }
         for (section, _, names) in super::manifest::SECTIONS {
-            let columns: Vec<&str> = match section {
-                "resources" => vec![
-                    "provider",
-                    "account",
-                    "region",
-                    "resource_type",
-                    "resource_id",
-                    "properties",
-                    "evidence",
-                ],
-                "observations" => vec!["provider", "account", "region", "resource_type", "evidence"],
-                "gaps" => vec![
-                    "collector",
-                    "provider",
-                    "account",
-                    "region",
-                    "operation",
-                    "error",
-                    "resource_types",
-                    "evidence",
-                ],
-                "findings" => vec![
-                    "control",
-                    "provider",
-                    "account",
-                    "region",
-                    "resource_type",
-                    "resource_id",
-                    "status",
-                    "message",
-                    "evidence",
-                ],
-                _ => vec![
-                    "framework",
-                    "requirement",
-                    "sha256",
-                    "file_name",
-                    "note",
-                    "added_by",
-                    "added_at",
-                ],
-            };
+            let columns = super::manifest::columns(section);
             let placeholders: Vec<String> = (2..=columns.len() + 1).map(|i| format!("?{i}")).collect();
             let sql = format!(
                 "INSERT INTO {section} (run_id, {}) VALUES (?1, {})",

@@ -78,8 +78,8 @@ pub(super) fn document_in(conn: &Connection, run_id: &str, status: Option<&str>)
     Ok(doc)
 }
 
-/// The row sections of a manifest: name, query, and the names its columns take in the
-/// row objects that are hashed (every value a string, as stored).
+/// The row sections of a manifest: name (also the table), query, and the names its
+/// columns take in the row objects that are hashed (every value a string, as stored).
 pub const SECTIONS: [(&str, &str, &[&str]); 5] = [
     (
         "resources",
@@ -169,5 +169,53 @@ impl Store {
                 r.get(0)
             })?,
         )
+    }
+}
+
+/// The table columns a section's row names come from, in the same order.
+pub(super) fn columns(section: &str) -> Vec<&'static str> {
+    match section {
+        "resources" => vec![
+            "provider",
+            "account",
+            "region",
+            "resource_type",
+            "resource_id",
+            "properties",
+            "evidence",
+        ],
+        "observations" => vec!["provider", "account", "region", "resource_type", "evidence"],
+        "gaps" => vec![
+            "collector",
+            "provider",
+            "account",
+            "region",
+            "operation",
+            "error",
+            "resource_types",
+            "evidence",
+        ],
+        "findings" => {
+            vec![
+                "control",
+                "provider",
+                "account",
+                "region",
+                "resource_type",
+                "resource_id",
+                "status",
+                "message",
+                "evidence",
+            ]
+        }
+        _ => vec![
+            "framework",
+            "requirement",
+            "sha256",
+            "file_name",
+            "note",
+            "added_by",
+            "added_at",
+        ],
     }
 }

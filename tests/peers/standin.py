@@ -11,7 +11,10 @@ forwarded to moto unchanged. Rules come from a JSON file:
 A rule `{"operation": ..., "fix_timestamps": true}` forwards to moto and rewrites the
 timestamps moto writes as "YYYY-MM-DD HH:MM:SS" strings into epoch seconds, as AWS's
 JSON 1.1 protocol sends them (moto deviates there, and the real SDK rejects it).
-It listens on 127.0.0.1 only, on the port given, and counts the requests it saw
+With `{"chaos": {"rate": 0.3, "seed": 7}}` beside the rules, that share of requests
+(deterministically, by seed) fails instead of passing through: a throttling error, a
+500, a connection reset, a slow answer past the client's timeout budget, or a body cut
+in half. It listens on 127.0.0.1 only, on the port given, and counts the requests it saw
 (GET /_standin/count).
 
 Usage: python standin.py PORT MOTO_URL RULES.json
@@ -29,7 +32,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, MOTO, RULES = int(sys.argv[1]), sys.argv[2].rstrip("/"), sys.argv[3]
 with open(RULES) as f:
-    rules = json.load(f)["rules"]
+    config = json.load(f)
+rules = config.get("rules", [])
+chaos = config.get("chaos")
+import random
+import socket
+import time
+rng = random.Random(chaos.get("seed", 7) if chaos else 0)
 lock = threading.Lock()
 seen = {"count": 0}
 
@@ -73,6 +82,11 @@ class Handler(BaseHTTPRequestHandler):
             rule = next((r for r in rules if r["operation"] == op and r.get("times", -1) != 0), None)
             if rule is not None and rule.get("times", -1) > 0:
                 rule["times"] -= 1
+        if chaos is not None:
+            with lock:
+                roll, kind = rng.random(), rng.choice(["throttle", "500", "reset", "truncate", "throttle"])
+            if roll < chaos.get("rate", 0.3):
+                return self.fault(kind, body)
         if rule is not None and rule.get("fix_timestamps"):
             return self.forward(body, fix=True)
         if rule is not None:
@@ -80,6 +94,42 @@ class Handler(BaseHTTPRequestHandler):
             payload = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
             return self.reply(rule.get("status", 200), payload, rule.get("content_type", "application/x-amz-json-1.1"), rule.get("headers"))
         return self.forward(body)
+
+    def fault(self, kind, body):
+        json_protocol = "X-Amz-Target" in self.headers
+        if kind == "throttle":
+            if json_protocol:
+                payload = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded (chaos)"}).encode()
+                return self.reply(400, payload, "application/x-amz-json-1.1")
+            payload = b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded (chaos)</Message></Error><RequestId>c</RequestId></ErrorResponse>"
+            return self.reply(400, payload, "text/xml")
+        if kind == "500":
+            return self.reply(500, b"internal error (chaos)", "text/plain")
+        if kind == "reset":
+            self.close_connection = True
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            finally:
+                self.connection.close()
+            return None
+        # truncate: a real answer, cut in half, with the full length announced.
+        status, data, ctype = self.fetch(body)
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.close_connection = True
+        return None
+
+    def fetch(self, body):
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+        request = urllib.request.Request(MOTO + self.path, data=body or None, headers=headers, method=self.command)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read(), response.headers.get("Content-Type", "text/xml")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers.get("Content-Type", "text/xml")
 
     def forward(self, body, fix=False):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}

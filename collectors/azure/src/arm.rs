@@ -57,6 +57,9 @@ pub enum ArmError {
     Credential(String),
     #[error("MalformedResponse: {0}")]
     Malformed(String),
+    /// Anything else, already worded with its own code (`NoSubscription: ...`).
+    #[error("{0}")]
+    Other(String),
 }
 
 impl ArmError {
@@ -90,7 +93,7 @@ impl ArmClient {
         let endpoint = |var: &str, default: &str| {
             let text = std::env::var(var).ok().filter(|v| !v.trim().is_empty());
             let text = text.as_deref().unwrap_or(default);
-            Url::parse(text).map_err(|e| ArmError::Malformed(format!("{var}={text}: not a URL: {e}")))
+            Url::parse(text).map_err(|e| ArmError::Other(format!("{var}={text} is not a URL: {e}")))
         };
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -169,10 +172,7 @@ impl ArmClient {
         };
         // The token's audience is the endpoint itself (sovereign clouds have their own).
         let scope = format!("{}/.default", base.origin().ascii_serialization());
-        let operation = match url.query() {
-            Some(q) => format!("{method} {}?{q}", url.path()),
-            None => format!("{method} {}", url.path()),
-        };
+        let operation = operation_of(&method, &url);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -254,6 +254,14 @@ impl ArmClient {
     }
 }
 
+/// What evidence and gaps call a request: `METHOD /path?query`, without the host.
+pub fn operation_of(method: &Method, url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{method} {}?{q}", url.path()),
+        None => format!("{method} {}", url.path()),
+    }
+}
+
 /// 0.5 s, 1 s, 2 s, 4 s... capped at 16 s.
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(500u64 << attempt.saturating_sub(1).min(5)).min(Duration::from_secs(16))
@@ -328,6 +336,25 @@ mod tests {
         assert_eq!(
             error_body(b"<html>Bad gateway</html>"),
             ("HttpError".to_owned(), "<html>Bad gateway</html>".to_owned())
+        );
+    }
+
+    #[test]
+    fn next_links_are_followed_to_the_same_endpoint_only() {
+        let client = ArmClient::new(Credentials::static_tokens("t", None)).unwrap();
+        let next = client
+            .next_url(
+                Audience::ResourceManager,
+                "https://management.azure.com/subscriptions/s/resourcegroups?api-version=2021-04-01&%24skiptoken=x",
+            )
+            .unwrap();
+        assert_eq!(next.query(), Some("api-version=2021-04-01&%24skiptoken=x"));
+        let elsewhere = client.next_url(Audience::ResourceManager, "https://attacker.example/steal?x=1");
+        assert!(matches!(elsewhere, Err(ArmError::Malformed(_))), "{elsewhere:?}");
+        let url = client.arm_url("/subscriptions/s/resources", "2021-04-01", &[("$filter", "a eq 'b'")]);
+        assert_eq!(
+            operation_of(&Method::GET, &url),
+            "GET /subscriptions/s/resources?api-version=2021-04-01&%24filter=a+eq+%27b%27"
         );
     }
 

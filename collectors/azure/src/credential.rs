@@ -153,6 +153,17 @@ impl Credentials {
         })
     }
 
+    /// Bearer tokens given as they are: for Resource Manager, and optionally for Graph.
+    pub fn static_tokens(arm: &str, graph: Option<&str>) -> Self {
+        Self {
+            source: Source::Static {
+                arm: arm.to_owned(),
+                graph: graph.map(str::to_owned),
+            },
+            label: "static token".into(),
+        }
+    }
+
     /// A bearer token for `audience`. None: this credential cannot give one (a static
     /// Resource Manager token is not valid for Graph), so the reads that need it are
     /// not made.

@@ -115,16 +115,16 @@ async fn collect_target(target: &AzureTarget, collected_at: &str, sink: &dyn Bat
             target.max_requests_per_second.unwrap_or(REFILL_PER_SECOND),
         )
     };
-    let client = Credentials::from_env(
+    let credentials = Credentials::from_env(
         target.credential,
         target.tenant_id.as_deref(),
         target.client_id.as_deref(),
-    )
-    .map_err(|e| ArmError::Credential(e.0))
-    .and_then(ArmClient::new);
-    let client = match client {
-        Ok(client) => Arc::new(client),
+    );
+    let client = match credentials {
+        // A malformed endpoint is the user's input to fix, not a gap in the evidence.
+        Ok(credentials) => Arc::new(ArmClient::new(credentials).map_err(|e| CollectError::Config(e.to_string()))?),
         Err(e) => {
+            let e = ArmError::Credential(e.0);
             // No credential at all: nothing can be read, every Azure control is `error`.
             let gaps = target_scopes(&target.subscriptions)
                 .into_iter()
@@ -162,7 +162,7 @@ async fn collect_target(target: &AzureTarget, collected_at: &str, sink: &dyn Bat
                     }
                 }
                 if work.is_empty() {
-                    let e = ArmError::Malformed(format!(
+                    let e = ArmError::Other(format!(
                         "NoSubscription: {} can see no subscription (give it the Reader role on the subscriptions to audit)",
                         client.credential_label()
                     ));

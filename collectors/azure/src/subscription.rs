@@ -11,7 +11,7 @@ use evidra_collector_files::azure::{self, mask_json};
 use reqwest::{Method, Url};
 use serde_json::{Value, json};
 
-use crate::arm::{ArmClient, ArmError, Fetched};
+use crate::arm::{ArmClient, ArmError, Fetched, operation_of};
 use crate::credential::Audience;
 
 // api-versions, one per documented path (Azure REST API specifications, stable versions).
@@ -194,8 +194,9 @@ impl<'a> Reader<'a> {
         Ok((items, pages))
     }
 
-    /// One ARM object by GET. `Ok(None)`: 404, there is none.
-    async fn get(&mut self, url: Url) -> Result<Option<Item>, (String, ArmError)> {
+    /// One ARM object by GET. `Ok(None)`: 404, there is none (when `absent_ok`; else a
+    /// 404 is an error like any other).
+    async fn get(&mut self, url: Url, absent_ok: bool) -> Result<Option<Item>, (String, ArmError)> {
         let operation = operation_of(&Method::GET, &url);
         match self
             .client
@@ -213,7 +214,7 @@ impl<'a> Reader<'a> {
                 }
             }
             Ok(None) => Err((operation, ArmError::Credential("no token".into()))),
-            Err(e) if e.status() == Some(404) => {
+            Err(e) if absent_ok && e.status() == Some(404) => {
                 // ARM's 404 body says why (ResourceNotFound); it is the evidence of "none".
                 if let Some(response) = e.response() {
                     let response = response.clone();
@@ -248,13 +249,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-pub fn operation_of(method: &Method, url: &Url) -> String {
-    match url.query() {
-        Some(q) => format!("{method} {}?{q}", url.path()),
-        None => format!("{method} {}", url.path()),
-    }
-}
-
 /// Reads one subscription. `subscription` is its ARM object when the tenant listing gave
 /// it (with the listing page's hash), else it is read here first.
 pub async fn collect(reader: &mut Reader<'_>, subscription: Option<Item>) {
@@ -263,16 +257,10 @@ pub async fn collect(reader: &mut Reader<'_>, subscription: Option<Item>) {
 
     let subscription = match subscription {
         Some(item) => Some(item),
-        None => match reader.get(reader.arm(&base, API_SUBSCRIPTIONS)).await {
-            Ok(Some(item)) => Some(item),
-            Ok(None) => {
-                let e = ArmError::Malformed(
-                    "SubscriptionNotFound: the subscription does not exist or is not visible to this credential".into(),
-                );
-                let operation = operation_of(&Method::GET, &reader.arm(&base, API_SUBSCRIPTIONS));
-                reader.gap(ARM_COLLECTOR, &operation, &e, &["*"]);
-                return;
-            }
+        // A configured subscription that is gone or invisible (404 SubscriptionNotFound)
+        // is a gap, as a forbidden one is.
+        None => match reader.get(reader.arm(&base, API_SUBSCRIPTIONS), false).await {
+            Ok(item) => item,
             Err((operation, e)) => {
                 reader.gap(ARM_COLLECTOR, &operation, &e, &["*"]);
                 return;
@@ -343,7 +331,10 @@ async fn sql(reader: &mut Reader<'_>, base: &str) {
         };
         let mut evidence = vec![sha];
         match reader
-            .get(reader.arm(&format!("{server_id}/auditingSettings/default"), API_SQL))
+            .get(
+                reader.arm(&format!("{server_id}/auditingSettings/default"), API_SQL),
+                true,
+            )
             .await
         {
             Ok(found) => {
@@ -388,7 +379,7 @@ async fn sql(reader: &mut Reader<'_>, base: &str) {
                 .is_some_and(|n| n.eq_ignore_ascii_case("master"));
             if !master {
                 let url = reader.arm(&format!("{database_id}/transparentDataEncryption/current"), API_SQL);
-                match reader.get(url).await {
+                match reader.get(url, true).await {
                     Ok(found) => {
                         let tde = match found {
                             Some((value, sha)) => {

@@ -268,13 +268,13 @@ pub fn secret_key(key: &str) -> bool {
         "refreshtoken",
         "passphrase",
     ];
-    const EXACT: [&str; 12] = [
+    // Not `key` or `keys`: a key vault access policy's `permissions.keys` is a list of
+    // operations, evidence a control may need.
+    const EXACT: [&str; 10] = [
         "primarykey",
         "secondarykey",
         "key1",
         "key2",
-        "key",
-        "keys",
         "sas",
         "sasuri",
         "sasurl",
@@ -315,13 +315,14 @@ mod tests {
     fn secrets_are_masked_in_place_and_everything_else_is_kept() {
         let input = br#"{"value": [ {"id":"/subscriptions/x/a","properties":{"connectionString":"Server=tcp:x;Password=hunter2","allowSharedKeyAccess":true,
   "storageAccountAccessKey" : "c2VjcmV0a2V5", "note":"see https://x.blob.core.windows.net/c?sv=2022-11-02&se=2030&sig=abc%2B",
-  "keys": [{"keyName":"key1","value":"k1"}], "adminPassword": null, "name":"plain \"quoted\" text"}}]}"#;
+  "connectionStrings": [{"name":"orders","value":"k1"}], "permissions": {"keys": ["get"]}, "adminPassword": null, "name":"plain \"quoted\" text"}}]}"#;
         let masked = mask_json(input);
         let text = String::from_utf8(masked.bytes.clone()).unwrap();
-        for secret in ["hunter2", "c2VjcmV0a2V5", "sig=abc", "\"k1\"", "\"key1\""] {
+        for secret in ["hunter2", "c2VjcmV0a2V5", "sig=abc", "\"k1\"", "\"orders\""] {
             assert!(!text.contains(secret), "{secret} left in {text}");
         }
         assert!(text.contains(r#""allowSharedKeyAccess":true"#), "{text}");
+        assert!(text.contains(r#""permissions": {"keys": ["get"]}"#), "{text}");
         assert!(text.contains(r#""adminPassword": null"#), "{text}");
         assert!(text.contains(r#""name":"plain \"quoted\" text""#), "{text}");
         assert!(
@@ -332,11 +333,16 @@ mod tests {
         assert_eq!(value["value"][0]["properties"]["connectionString"], MASK);
         assert_eq!(
             masked.keys,
-            ["(value)", "connectionString", "keys", "storageAccountAccessKey"]
+            [
+                "(value)",
+                "connectionString",
+                "connectionStrings",
+                "storageAccountAccessKey"
+            ]
         );
         assert_eq!(
             masked.media_type("application/json"),
-            "application/json; evidra-masked=\"(value),connectionString,keys,storageAccountAccessKey\""
+            "application/json; evidra-masked=\"(value),connectionString,connectionStrings,storageAccountAccessKey\""
         );
     }
 

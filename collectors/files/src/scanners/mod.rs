@@ -158,6 +158,14 @@ pub fn kind_of(value: &Value) -> Option<Kind> {
     }
 }
 
+/// Whether an evidence record's operation is a scanner output's (`prowler:csv`...): a
+/// run without one has no scanner records, which spares reading its resources.
+pub fn is_operation(operation: &str) -> bool {
+    [Kind::ProwlerOcsf, Kind::ProwlerCsv, Kind::Asff, Kind::Sarif]
+        .iter()
+        .any(|k| k.operation() == operation)
+}
+
 /// Parses a JSON scanner output of `kind` (as [`kind_of`] told it).
 pub fn parse(kind: Kind, value: Value) -> Result<Scan, String> {
     match kind {
@@ -239,10 +247,9 @@ fn tokens(id: &str) -> Vec<String> {
     let mut current = String::new();
     let mut digits = false;
     for c in id.chars() {
-        if !c.is_ascii_alphanumeric() || (!current.is_empty() && c.is_ascii_digit() != digits) {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
+        // A token ends at punctuation and where letters turn to digits or back.
+        if !current.is_empty() && (!c.is_ascii_alphanumeric() || c.is_ascii_digit() != digits) {
+            out.push(std::mem::take(&mut current));
         }
         if c.is_ascii_alphanumeric() {
             digits = c.is_ascii_digit();
@@ -311,9 +318,18 @@ pub fn map_requirement(
 pub struct Collected {
     /// Findings by record key (scope, resource ID): one record per finding, whichever
     /// files (Prowler's OCSF and CSV of one scan) state it.
-    findings: BTreeMap<(Scope, String), (Finding, BTreeSet<String>)>,
+    findings: BTreeMap<(Scope, String), Entry>,
     /// What each (scanner, scope) was covered by: tools, files, evidence, skips.
     reports: BTreeMap<(String, Scope), Coverage>,
+}
+
+/// One finding as every statement of it says: the first statement, the files citing it,
+/// and the distinct messages of its failing and passing statements.
+struct Entry {
+    finding: Finding,
+    evidence: BTreeSet<String>,
+    failing: BTreeSet<String>,
+    passing: BTreeSet<String>,
 }
 
 #[derive(Default)]
@@ -345,15 +361,18 @@ impl Collected {
         }
         for finding in &scan.findings {
             let key = (finding.scope.clone(), resource_id(finding));
-            match self.findings.get_mut(&key) {
-                Some((existing, evidence)) => {
-                    merge(existing, finding);
-                    evidence.insert(sha256.to_owned());
-                }
-                None => {
-                    self.findings
-                        .insert(key, (finding.clone(), BTreeSet::from([sha256.to_owned()])));
-                }
+            let entry = self.findings.entry(key).or_insert_with(|| Entry {
+                finding: finding.clone(),
+                evidence: BTreeSet::new(),
+                failing: BTreeSet::new(),
+                passing: BTreeSet::new(),
+            });
+            merge(&mut entry.finding, finding);
+            entry.evidence.insert(sha256.to_owned());
+            if finding.failed {
+                entry.failing.insert(finding.message.clone());
+            } else {
+                entry.passing.insert(finding.message.clone());
             }
         }
     }
@@ -361,14 +380,24 @@ impl Collected {
     /// The records and observations of everything added.
     pub fn into_batch(self, out: &mut Batch) {
         let mut observed: BTreeMap<Scope, BTreeSet<String>> = BTreeMap::new();
-        for ((scope, id), (f, evidence)) in self.findings {
+        for ((scope, id), entry) in self.findings {
+            let Entry {
+                mut finding,
+                evidence,
+                failing,
+                passing,
+            } = entry;
+            // A failure anywhere wins; every distinct message of the verdict is kept.
+            finding.failed = !failing.is_empty();
+            let messages = if finding.failed { failing } else { passing };
+            finding.message = messages.into_iter().collect::<Vec<_>>().join("\n");
             out.resources.push(ResourceRecord {
                 provider: scope.provider.clone(),
                 account: scope.account.clone(),
                 region: scope.region.clone(),
                 resource_type: FINDING.into(),
                 resource_id: id,
-                properties: properties(&f),
+                properties: properties(&finding),
                 evidence: evidence.into_iter().collect(),
             });
         }
@@ -410,16 +439,9 @@ pub fn resource_id(f: &Finding) -> String {
 }
 
 /// Two statements of one finding (two files of one scan, or one rule hitting one file
-/// at several lines): a failure wins over a pass, and every distinct message is kept.
+/// at several lines): the highest severity, every requirement, the first remediation.
+/// (Status and message are settled in [`Collected::into_batch`].)
 fn merge(into: &mut Finding, other: &Finding) {
-    if other.failed && !into.failed {
-        into.failed = true;
-        into.message = other.message.clone();
-    } else if other.failed == into.failed && other.message != into.message {
-        let mut messages: BTreeSet<&str> = into.message.split("\n").collect();
-        messages.extend(other.message.split("\n"));
-        into.message = messages.into_iter().collect::<Vec<_>>().join("\n");
-    }
     into.severity = into.severity.max(other.severity);
     for (framework, ids) in &other.requirements {
         into.requirements

@@ -15,11 +15,14 @@ use super::{Finding, Scan, Severity, id_part, map_requirement, scope, text};
 /// The scanner name in record IDs and coverage.
 pub const SCANNER: &str = "prowler";
 
-/// An OCSF Detection Finding array, as Prowler writes it.
+/// An OCSF Detection Finding array, as Prowler writes it. Another product's OCSF is not
+/// taken for Prowler's: its rule IDs would land in Prowler's namespace.
 pub fn looks_like(value: &Value) -> bool {
     value.as_array().and_then(|items| items.first()).is_some_and(|first| {
-        first.get("class_uid").and_then(Value::as_u64) == Some(2004)
-            || (first.get("finding_info").is_some() && first.pointer("/metadata/event_code").is_some())
+        let ocsf = first.get("class_uid").and_then(Value::as_u64) == Some(2004)
+            || (first.get("finding_info").is_some() && first.pointer("/metadata/event_code").is_some());
+        let product = text(first, "/metadata/product/name");
+        ocsf && product.is_none_or(|p| p.eq_ignore_ascii_case("prowler"))
     })
 }
 

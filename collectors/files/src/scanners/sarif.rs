@@ -219,3 +219,66 @@ pub fn parse(value: Value) -> Result<Scan, String> {
     }
     Ok(scan)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scanners::{Collected, FINDING};
+    use evidra_collector_core::{Batch, ResourceRecord};
+    use serde_json::json;
+
+    fn log(results: Value) -> Value {
+        json!({
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {"name": "Semgrep OSS", "rules": [
+                    {"id": "python.lang.security.audit.eval", "shortDescription": {"text": "eval"},
+                     "defaultConfiguration": {"level": "note"},
+                     "messageStrings": {"m": {"text": "eval of {0}"}}}
+                ]}},
+                "versionControlProvenance": [{"repositoryUri": "https://github.com/acme/app"}],
+                "results": results,
+            }]
+        })
+    }
+
+    #[test]
+    fn kinds_suppressions_and_message_strings() {
+        let at = |line: i64| json!([{"physicalLocation": {"artifactLocation": {"uri": "app.py"}, "region": {"startLine": line}}}]);
+        let scan = parse(log(json!([
+            {"ruleId": "python.lang.security.audit.eval", "message": {"id": "m", "arguments": ["input"]}, "locations": at(3)},
+            {"ruleId": "python.lang.security.audit.eval", "message": {"text": "again"}, "locations": at(9)},
+            {"ruleId": "python.lang.security.audit.eval", "message": {"text": "ok"}, "kind": "pass", "locations": at(4)},
+            {"ruleId": "python.lang.security.audit.eval", "message": {"text": "s"}, "suppressions": [{"kind": "inSource"}]},
+            {"ruleId": "python.lang.security.audit.eval", "message": {"text": "i"}, "kind": "informational"}
+        ])))
+        .unwrap();
+        assert_eq!(scan.findings.len(), 3);
+        let f = &scan.findings[0];
+        assert_eq!(f.control, "scan.sarif.semgrep_oss.python.lang.security.audit.eval");
+        assert_eq!(f.message, "line 3: eval of input");
+        assert_eq!(f.severity, Severity::Low, "the rule's default level, note");
+        assert_eq!(f.scope.account, "https://github.com/acme/app");
+        assert!(!scan.findings[2].failed);
+        let skipped: Vec<&str> = scan.skipped.keys().map(|(_, _, reason)| reason.as_str()).collect();
+        assert_eq!(skipped, ["informational", "suppressed"]);
+
+        let mut collected = Collected::default();
+        collected.add(&scan, "sha", "semgrep.sarif");
+        let mut batch = Batch::default();
+        collected.into_batch(&mut batch);
+        let findings: Vec<&ResourceRecord> = batch.resources.iter().filter(|r| r.resource_type == FINDING).collect();
+        assert_eq!(findings.len(), 1, "one rule, one file: one finding, its lines merged");
+        assert_eq!(findings[0].properties["status"], "fail", "a failure wins over a pass");
+        assert_eq!(
+            findings[0].properties["message"],
+            "line 3: eval of input\nline 9: again"
+        );
+    }
+
+    #[test]
+    fn a_result_without_a_rule_is_an_error() {
+        let err = parse(log(json!([{"message": {"text": "x"}}]))).unwrap_err();
+        assert!(err.contains("run 1 result 1") && err.contains("names no rule"), "{err}");
+    }
+}
