@@ -557,6 +557,84 @@ fn follow_up_across_scans_fixed_overdue_and_coverage() {
     assert_eq!(finding("scan.sarif.checkov.ckv_aws_24")["overdue"], true);
     assert_eq!(finding("scan.sarif.trivy.avd_aws_0107")["overdue"], false);
 
+    // So do the HTML (a badge, and a filter), the CSV (a column) and the PDF (a badge).
+    let html = evidra_at(dir.path(), NOV, &["report", "--framework", "soc2", "--format", "html"]);
+    let html = stdout(&html);
+    assert!(
+        html.contains(r#"<span class="badge overdue""#),
+        "no overdue badge in the HTML"
+    );
+    assert!(
+        html.contains(r#"<option value="overdue">"#),
+        "no overdue filter in the HTML"
+    );
+    let csv = evidra_at(dir.path(), NOV, &["report", "--framework", "soc2", "--format", "csv"]);
+    let mut csv = csv::Reader::from_reader(csv.stdout.as_slice());
+    let header = csv.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let overdue_by_control: Vec<(String, String)> = csv
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[column("control")].to_owned(), r[column("overdue")].to_owned()))
+        .collect();
+    assert!(overdue_by_control.contains(&("scan.sarif.checkov.ckv_aws_24".into(), "true".into())));
+    assert!(overdue_by_control.contains(&("scan.sarif.trivy.avd_aws_0107".into(), "false".into())));
+    let pdf = dir.path().join("soc2.pdf");
+    let out = evidra_at(
+        dir.path(),
+        NOV,
+        &[
+            "report",
+            "--framework",
+            "soc2",
+            "--format",
+            "pdf",
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    if let Ok(text) = Command::new("pdftotext").args([pdf.to_str().unwrap(), "-"]).output() {
+        assert!(
+            String::from_utf8_lossy(&text.stdout).contains("OVERDUE"),
+            "no overdue badge in the PDF"
+        );
+    }
+
+    // The audit-period report follows scanner controls like the catalogue's: Prowler's
+    // MFA check (mapped by Prowler to ISO A.8.5) failed on 1 September, passed on 20 November.
+    let period = evidra_at(
+        dir.path(),
+        NOV,
+        &[
+            "report",
+            "--framework",
+            "iso27001",
+            "--from",
+            "2026-09-01",
+            "--to",
+            "2026-11-20",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(period.status.success(), "{}", stderr(&period));
+    let period: Value = serde_json::from_slice(&period.stdout).unwrap();
+    let mfa = period["period"]["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "scan.prowler.iam_user_mfa_enabled_console_access")
+        .unwrap_or_else(|| panic!("scanner control missing from the period report"));
+    let failing_on: Vec<&Value> = mfa["failing_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resource"].as_str().is_some_and(|r| r.ends_with("user/alice")))
+        .flat_map(|f| f["failing_on"].as_array().unwrap())
+        .collect();
+    assert_eq!(failing_on, [&Value::from("2026-09-01")], "{mfa:#}");
+
     // A later run with only Trivy covers the same scope for Trivy alone: Checkov's and
     // Prowler's findings stay open as last seen, they are not "fixed".
     let third = exports(dir.path(), "later", &["sarif/trivy.sarif"]);

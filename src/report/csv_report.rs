@@ -4,7 +4,7 @@
 use super::model::ReportModel;
 
 /// The header row; the order of the fields in every row.
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 12] = [
     "control",
     "status",
     "severity",
@@ -16,6 +16,9 @@ pub const HEADER: [&str; 11] = [
     "resource_id",
     "message",
     "evidence",
+    // `true`/`false` when `[deadlines]` are configured (an open finding past its
+    // severity's deadline), empty when they are not: "no deadline" is not "on time".
+    "overdue",
 ];
 
 /// One row per finding, in the model's order (the store's: control, then resource), so
@@ -41,6 +44,11 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>, csv::Error> {
             &cell(&f.resource.id),
             &cell(&f.message),
             &evidence,
+            match f.overdue {
+                Some(true) => "true",
+                Some(false) => "false",
+                None => "",
+            },
         ])?;
     }
     out.into_inner().map_err(|e| csv::Error::from(e.into_error()))

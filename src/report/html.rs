@@ -63,6 +63,9 @@ struct Page<'a> {
     problems: Vec<ControlGroup<'a>>,
     all: Vec<FindingRow<'a>>,
     requirement_ids: Vec<String>,
+    /// Whether any finding is open past its deadline: only then is "overdue" offered
+    /// as a filter.
+    any_overdue: bool,
     evidence: &'a [EvidenceMeta],
     exceptions: &'a [ExceptionView],
     attachments: &'a [AttachmentView],
@@ -200,6 +203,7 @@ pub fn render(model: &ReportModel) -> Result<String, askama::Error> {
         problems: groups.into_values().collect(),
         all: model.findings.iter().map(row).collect(),
         requirement_ids,
+        any_overdue: model.findings.iter().any(|f| f.overdue == Some(true)),
         evidence: &model.evidence,
         exceptions: &model.exceptions,
         attachments: &model.attachments,

@@ -62,6 +62,8 @@ struct RequirementRow<'a> {
 #[derive(Serialize)]
 struct FindingRow<'a> {
     status: &'a str,
+    /// Open past its remediation deadline (`[deadlines]` in evidra.toml).
+    overdue: bool,
     severity: &'a str,
     control: &'a str,
     resource: &'a str,
@@ -245,6 +247,7 @@ fn report_data(model: &ReportModel) -> ReportData<'_> {
                     .take(FINDINGS_PER_REQUIREMENT)
                     .map(|f| FindingRow {
                         status: f.status.as_str(),
+                        overdue: f.overdue == Some(true),
                         severity: &f.severity,
                         control: &f.control,
                         resource: &f.resource.id,

@@ -184,9 +184,18 @@ pub fn build(
     let run_days: BTreeSet<String> = runs.iter().map(|r| day(&r.evaluated_at)).collect();
     let days_without_run: Vec<String> = dates.iter().filter(|d| !run_days.contains(*d)).cloned().collect();
 
+    // Imported scanner findings count like the catalogue's controls: their controls are
+    // described by the runs that imported them (the latest description wins).
+    let mut scanner_controls: BTreeMap<String, crate::catalogue::Control> = BTreeMap::new();
+    for (r, (_, list)) in runs.iter().zip(&findings) {
+        for c in crate::scan::controls_for_report(store, &r.id, list)? {
+            scanner_controls.insert(c.id.clone(), c);
+        }
+    }
     let mapped: Vec<&crate::catalogue::Control> = catalogue
         .controls
         .iter()
+        .chain(scanner_controls.values())
         .filter(|c| !c.requirement_ids(framework).is_empty())
         .collect();
     // Control status per run (worst of its findings), and the failing findings' dates.
