@@ -121,7 +121,7 @@ enum Command {
         /// from this date (YYYY-MM-DD) ...
         #[arg(long, requires = "to", conflicts_with = "run")]
         from: Option<String>,
-        /// ... to this date, inclusive. html or json.
+        /// ... to this date, inclusive. html, pdf or json.
         #[arg(long, requires = "from")]
         to: Option<String>,
         /// `customer`: a redacted 1–3 page summary for prospects (html, pdf or json),
@@ -396,8 +396,9 @@ fn run(cli: Cli) -> Result<u8> {
                 let bytes = match format {
                     FormatArg::Json => report::period::render_json(&model)?,
                     FormatArg::Html => report::period::render_html(&model)?.into_bytes(),
+                    FormatArg::Pdf => report::pdf::render_period(&model)?,
                     _ => {
-                        eprintln!("evidra: error: a period report (--from/--to) is html or json");
+                        eprintln!("evidra: error: a period report (--from/--to) is html, pdf or json");
                         return Ok(2);
                     }
                 };

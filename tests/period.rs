@@ -138,6 +138,63 @@ fn the_period_report_counts_runs_failures_and_days_without_a_run() {
 }
 
 #[test]
+fn the_period_pdf_has_a_timeline_every_evaluated_requirement_and_the_same_bytes_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    three_runs(dir.path());
+    let render = |name: &str| {
+        let out = evidra_at(
+            dir.path(),
+            "2026-11-20T00:00:00Z",
+            &[
+                "report",
+                "--framework",
+                "soc2",
+                "--format",
+                "pdf",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-06",
+                "-o",
+                name,
+            ],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read(dir.path().join(name)).unwrap()
+    };
+    let first = render("period-1.pdf");
+    assert!(first.starts_with(b"%PDF-"));
+    assert_eq!(
+        first,
+        render("period-2.pdf"),
+        "the same period renders to the same bytes"
+    );
+
+    // The layout, through the library.
+    let store = evidra::store::Store::open(&dir.path().join("evidra.db")).unwrap();
+    let catalogue = evidra::catalogue::Catalogue::with_dirs(&[]).unwrap();
+    let model = evidra::report::period::build(&store, &catalogue, "soc2", "2026-11-01", "2026-11-06", None).unwrap();
+    let pages = evidra::report::pdf::period_page_texts(&model).unwrap();
+    let text = pages.join("\n").replace('\u{200B}', "");
+    let n = pages.len();
+    assert!(n >= 3, "cover, contents, timeline...: {n} pages");
+    for (i, page) in pages.iter().enumerate() {
+        assert!(
+            page.contains(&format!("Page {} of {n}", i + 1)),
+            "page {}: {page}",
+            i + 1
+        );
+    }
+    assert!(text.contains("Timeline by requirement family"));
+    assert!(text.contains("No run that day (not a pass)"));
+    assert!(text.contains("2026-11-03"), "the day without a run is named");
+    for r in model.requirements.iter().filter(|r| r.held.runs > 0) {
+        assert!(text.contains(&r.id), "{} missing", r.id);
+    }
+    assert!(text.contains("aws.iam.password_policy_min_length"));
+}
+
+#[test]
 fn prune_leaves_a_tombstone_and_verify_still_holds() {
     let dir = tempfile::tempdir().unwrap();
     three_runs(dir.path());

@@ -28,6 +28,7 @@ use crate::engine::Status;
 
 const REPORT_TEMPLATE: &str = include_str!("../../reports/pdf/report.typ");
 const CUSTOMER_TEMPLATE: &str = include_str!("../../reports/pdf/customer.typ");
+const PERIOD_TEMPLATE: &str = include_str!("../../reports/pdf/period.typ");
 
 /// Failing findings shown per requirement. Past this the PDF says how many more there
 /// are and where they are (HTML, CSV, JSON keep every one): an auditor samples, and a
@@ -345,6 +346,47 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
 /// The customer's PDF: the redacted view only, so it cannot show more than that.
 pub fn render_customer(view: &CustomerView) -> Result<Vec<u8>, ReportError> {
     customer_document(view)?.pdf()
+}
+
+/// What the audit-period template reads as `data.json`.
+#[derive(Serialize)]
+struct PeriodData<'a> {
+    tool_version: &'a str,
+    date: DateParts,
+    period: &'a super::period::PeriodModel,
+}
+
+/// The audit-period PDF (SOC 2 Type II). Its date is the last run's evaluation time (the
+/// period's end when it has no run), so the same period renders to the same bytes.
+pub fn render_period(model: &super::period::PeriodModel) -> Result<Vec<u8>, ReportError> {
+    period_document(model)?.pdf()
+}
+
+fn period_document(model: &super::period::PeriodModel) -> Result<LaidOut, ReportError> {
+    let date = DateParts::of(
+        &model
+            .runs
+            .last()
+            .map(|r| r.date.clone())
+            .unwrap_or_else(|| format!("{}T23:59:59Z", model.to)),
+    );
+    let data = serde_json::to_vec(&PeriodData {
+        tool_version: crate::VERSION,
+        date,
+        period: model,
+    })?;
+    let ident = format!("evidra/period/{}/{}/{}", model.framework, model.from, model.to);
+    LaidOut::new("period.typ", PERIOD_TEMPLATE, data, date, ident)
+}
+
+/// The text of each page of the audit-period PDF, as for [`page_texts`].
+pub fn period_page_texts(model: &super::period::PeriodModel) -> Result<Vec<String>, ReportError> {
+    Ok(period_document(model)?
+        .document
+        .pages
+        .iter()
+        .map(|p| frame_text(&p.frame))
+        .collect())
 }
 
 /// The text of each page as typst laid it out, for checks that need no PDF parser (the
