@@ -565,6 +565,132 @@ fn the_client_secret_flow_gets_its_token_from_an_https_authority() {
     assert_absent_from_store(dir.path(), &[&secret, &issued]);
 }
 
+/// Collects SUB_A with the `credential` of an `[[azure]]` entry, from a Resource Manager
+/// stand-in that accepts only `issued`: the run is complete, every read was authorised,
+/// a known finding is there, and none of `secrets` reached the store.
+fn collects_with_credential(dir: &Path, arm: &Standin, credential: &str, env: &[(&str, &str)], secrets: &[&str]) {
+    std::fs::write(
+        dir.join("evidra.toml"),
+        format!("[[azure]]\ncredential = \"{credential}\"\nsubscriptions = [\"{SUB_A}\"]\n"),
+    )
+    .unwrap();
+    let out = evidra_azure(dir, &arm.url(), env, &["collect", "--source", "azure"]);
+    assert_eq!(out.status.code(), Some(0), "{credential}: {}", stderr(&out));
+    let requests = arm.requests();
+    assert!(
+        !requests.is_empty() && requests.iter().all(|r| r["status"] == 200),
+        "{credential}: the issued token opened every read: {requests:#?}"
+    );
+    let (report, findings) = reports(dir);
+    assert_eq!(report["run"]["status"], "complete");
+    assert_eq!(
+        status(&findings, "azure.storage.https_only", SUB_A, "/stlegacyweb").0,
+        "fail"
+    );
+    assert_absent_from_store(dir, secrets);
+}
+
+#[test]
+fn workload_identity_exchanges_the_federated_token_at_an_https_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_ca(dir.path());
+    let federated = unique("eyJhbGciOiJSUzI1NiJ9.federated-");
+    let issued = unique("issued-token-");
+    let client_id = "3f1e2d4c-0000-4000-8000-00000000c1d1";
+    let authority = Standin::start(
+        dir.path(),
+        &json!({"client": {"tenant": TENANT, "client_id": client_id, "assertion": federated, "access_token": issued}}),
+        Some((&cert, &key)),
+    );
+    let arm = Standin::start(dir.path(), &json!({"tokens": [issued], "graph_tokens": [issued]}), None);
+    let token_file = dir.path().join("azure-identity-token");
+    std::fs::write(&token_file, &federated).unwrap();
+    collects_with_credential(
+        dir.path(),
+        &arm,
+        "workload_identity",
+        &[
+            ("AZURE_TENANT_ID", TENANT),
+            ("AZURE_CLIENT_ID", client_id),
+            ("AZURE_FEDERATED_TOKEN_FILE", token_file.to_str().unwrap()),
+            ("AZURE_AUTHORITY_HOST", &authority.url()),
+            ("SSL_CERT_FILE", ca.to_str().unwrap()),
+        ],
+        &[&federated, &issued],
+    );
+    assert!(
+        authority
+            .requests()
+            .iter()
+            .any(|r| r["path"] == format!("/{TENANT}/oauth2/v2.0/token") && r["status"] == 200),
+        "the federated token was exchanged"
+    );
+}
+
+#[test]
+fn an_app_service_managed_identity_gets_its_token_from_identity_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = unique("identity-header-");
+    let issued = unique("issued-token-");
+    let identity = Standin::start(
+        dir.path(),
+        &json!({"msi": {"header": header, "access_token": issued}}),
+        None,
+    );
+    let arm = Standin::start(dir.path(), &json!({"tokens": [issued], "graph_tokens": [issued]}), None);
+    let endpoint = format!("{}/msi/token", identity.url());
+    collects_with_credential(
+        dir.path(),
+        &arm,
+        "managed_identity",
+        &[("IDENTITY_ENDPOINT", &endpoint), ("IDENTITY_HEADER", &header)],
+        &[&header, &issued],
+    );
+    let resources: Vec<Value> = identity
+        .requests()
+        .iter()
+        .filter(|r| r["path"] == "/msi/token" && r["status"] == 200)
+        .map(|r| r["query"]["resource"].clone())
+        .collect();
+    // The audience is Resource Manager's origin (here the stand-in's, as
+    // https://management.azure.com on Azure's public cloud); asked once, then cached.
+    assert_eq!(resources, [json!(arm.url())], "one token, for Resource Manager");
+}
+
+#[test]
+fn the_azure_cli_credential_asks_az_for_a_resource_manager_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let issued = unique("issued-token-");
+    let arm = Standin::start(dir.path(), &json!({"tokens": [issued], "graph_tokens": [issued]}), None);
+    // A stand-in `az` on PATH, answering `az account get-access-token -o json --scope S`
+    // as Azure CLI 2.54+ does, and noting how it was called.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let calls = dir.path().join("az-calls.txt");
+    let az = bin.join("az");
+    std::fs::write(
+        &az,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nprintf '{{\"accessToken\": \"{issued}\", \"expiresOn\": \"2099-01-01 00:00:00.000000\", \"expires_on\": 4070908800, \"tenant\": \"{TENANT}\", \"tokenType\": \"Bearer\"}}\\n'\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    collects_with_credential(dir.path(), &arm, "azure_cli", &[("PATH", &path)], &[&issued]);
+    // The audience is Resource Manager's origin (here the stand-in's, as
+    // https://management.azure.com on Azure's public cloud); `az` runs once, then the
+    // token is cached.
+    let calls = std::fs::read_to_string(&calls).unwrap();
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        [format!("account get-access-token -o json --scope {}/.default", arm.url())],
+        "{calls}"
+    );
+}
+
 #[test]
 fn reads_are_paced_by_the_subscription_bucket() {
     let dir = tempfile::tempdir().unwrap();

@@ -19,7 +19,8 @@ every Azure control, and a second one (a 403 when listed in `forbidden`).
 Usage: python arm_standin.py PORT CONFIG.json LOG.jsonl [CERT.pem KEY.pem]
 CONFIG: {"tokens": [...], "graph_tokens": [...], "page_size": 2, "forbidden": [sub],
          "throttle": {"/lower/case/path": n}, "retry_after": 1,
-         "client": {"tenant", "client_id", "client_secret", "access_token"}, "secrets": {...}}
+         "client": {"tenant", "client_id", "client_secret" or "assertion", "access_token"},
+         "msi": {"header", "access_token"}, "secrets": {...}}
 With CERT and KEY it serves HTTPS (the token endpoint must be HTTPS for azure_identity).
 It listens on 127.0.0.1 only and logs every request (no headers) to LOG as JSON lines.
 """
@@ -350,7 +351,19 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def do_GET(self):
+        if urllib.parse.urlsplit(self.path).path == "/msi/token":
+            return self.managed_identity()
         self.handle_arm()
+
+    def managed_identity(self):
+        """App Service's managed identity endpoint (IDENTITY_ENDPOINT, api-version 2019-08-01):
+        the X-IDENTITY-HEADER secret, a `resource`, and `expires_on` as a string of epoch seconds."""
+        self.query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        msi = config.get("msi", {})
+        if self.headers.get("X-IDENTITY-HEADER") != msi.get("header") or not self.query.get("resource"):
+            return self.reply(400, {"statusCode": 400, "message": "Unable to load the proper Managed Identity."})
+        self.reply(200, {"access_token": msi["access_token"], "expires_on": str(int(time.time()) + 3600),
+                         "resource": self.query["resource"], "token_type": "Bearer"})
 
     def do_POST(self):
         path = urllib.parse.urlsplit(self.path).path
@@ -364,8 +377,12 @@ class Handler(BaseHTTPRequestHandler):
     def token(self, path):
         form = dict(urllib.parse.parse_qsl(self.body().decode()))
         client = config.get("client", {})
+        # A client secret, or (workload identity) the federated token as a JWT-bearer client assertion.
+        proof = (form.get("client_secret") == client.get("client_secret") if "client_secret" in client else
+                 form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                 and form.get("client_assertion") == client.get("assertion"))
         if (path.split("/")[1] != client.get("tenant") or form.get("client_id") != client.get("client_id")
-                or form.get("client_secret") != client.get("client_secret") or form.get("grant_type") != "client_credentials"):
+                or not proof or form.get("grant_type") != "client_credentials"):
             return self.reply(401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.",
                                     "error_codes": [7000215]})
         self.query = {"scope": form.get("scope", "")}

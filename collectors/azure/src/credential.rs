@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use azure_core::credentials::TokenCredential;
+use azure_core::credentials::{AccessToken, TokenCredential};
 use serde::Deserialize;
 
 /// A bearer token used as-is for Resource Manager (what
@@ -56,7 +56,14 @@ enum Source {
         graph: Option<String>,
     },
     /// azure_identity credentials, tried in order; the first that gives a token is kept.
-    Identity(Vec<(String, Arc<dyn TokenCredential>)>, std::sync::OnceLock<usize>),
+    Identity {
+        chain: Vec<(String, Arc<dyn TokenCredential>)>,
+        chosen: std::sync::OnceLock<usize>,
+        /// Tokens by scope, kept until shortly before they expire. Not every credential
+        /// caches (the Azure CLI one runs `az` on every call), and a run reads many pages
+        /// at once: the lock makes the first read fetch and the others wait for it.
+        cache: tokio::sync::Mutex<std::collections::BTreeMap<String, AccessToken>>,
+    },
 }
 
 impl std::fmt::Debug for Credentials {
@@ -98,16 +105,13 @@ impl Credentials {
                 let cli = cli()?;
                 let imds = managed(client.as_deref())?;
                 return Ok(Self {
-                    source: Source::Identity(
-                        vec![("Azure CLI".into(), cli), ("managed identity".into(), imds)],
-                        std::sync::OnceLock::new(),
-                    ),
+                    source: Source::identity(vec![("Azure CLI".into(), cli), ("managed identity".into(), imds)]),
                     label: "Azure CLI, then managed identity".into(),
                 });
             }
         };
         let identity = |label: &str, credential: Arc<dyn TokenCredential>| Self {
-            source: Source::Identity(vec![(label.to_owned(), credential)], std::sync::OnceLock::new()),
+            source: Source::identity(vec![(label.to_owned(), credential)]),
             label: label.to_owned(),
         };
         Ok(match kind {
@@ -173,33 +177,57 @@ impl Credentials {
                 Audience::ResourceManager => Some(arm.clone()),
                 Audience::Graph => graph.clone(),
             }),
-            Source::Identity(chain, chosen) => {
-                if let Some(&i) = chosen.get() {
+            Source::Identity { chain, chosen, cache } => {
+                let mut cache = cache.lock().await;
+                let fresh_until = azure_core::time::OffsetDateTime::now_utc() + TOKEN_MARGIN;
+                if let Some(token) = cache.get(scope).filter(|t| t.expires_on > fresh_until) {
+                    return Ok(Some(token.token.secret().to_owned()));
+                }
+                let token = if let Some(&i) = chosen.get() {
                     let (label, credential) = &chain[i];
-                    return get(label, credential.as_ref(), scope).await.map(Some);
-                }
-                let mut errors = Vec::new();
-                for (i, (label, credential)) in chain.iter().enumerate() {
-                    match get(label, credential.as_ref(), scope).await {
-                        Ok(token) => {
-                            // Keep the first that works: later calls must not hop between identities.
-                            let _ = chosen.set(i);
-                            return Ok(Some(token));
+                    get(label, credential.as_ref(), scope).await?
+                } else {
+                    let mut errors = Vec::new();
+                    let mut found = None;
+                    for (i, (label, credential)) in chain.iter().enumerate() {
+                        match get(label, credential.as_ref(), scope).await {
+                            Ok(token) => {
+                                // Keep the first that works: later calls must not hop between identities.
+                                let _ = chosen.set(i);
+                                found = Some(token);
+                                break;
+                            }
+                            Err(e) => errors.push(e.0),
                         }
-                        Err(e) => errors.push(e.0),
                     }
-                }
-                Err(CredentialError(errors.join("; ")))
+                    found.ok_or_else(|| CredentialError(errors.join("; ")))?
+                };
+                let secret = token.token.secret().to_owned();
+                cache.insert(scope.to_owned(), token);
+                Ok(Some(secret))
             }
         }
     }
 }
 
-async fn get(label: &str, credential: &dyn TokenCredential, scope: &str) -> Result<String, CredentialError> {
+/// A cached token is used until this long before it expires, so that no read starts with
+/// a token that lapses while it pages.
+const TOKEN_MARGIN: azure_core::time::Duration = azure_core::time::Duration::minutes(5);
+
+impl Source {
+    fn identity(chain: Vec<(String, Arc<dyn TokenCredential>)>) -> Self {
+        Source::Identity {
+            chain,
+            chosen: std::sync::OnceLock::new(),
+            cache: tokio::sync::Mutex::new(std::collections::BTreeMap::new()),
+        }
+    }
+}
+
+async fn get(label: &str, credential: &dyn TokenCredential, scope: &str) -> Result<AccessToken, CredentialError> {
     credential
         .get_token(&[scope], None)
         .await
-        .map(|t| t.token.secret().to_owned())
         // azure_identity's messages end in a troubleshooting link on its own line: one line here.
         .map_err(|e| CredentialError(format!("{label}: {}", e.to_string().lines().next().unwrap_or_default())))
 }
