@@ -686,7 +686,10 @@ fn the_azure_cli_credential_asks_az_for_a_resource_manager_token() {
     let calls = std::fs::read_to_string(&calls).unwrap();
     assert_eq!(
         calls.lines().collect::<Vec<_>>(),
-        [format!("account get-access-token -o json --scope {}/.default", arm.url())],
+        [format!(
+            "account get-access-token -o json --scope {}/.default",
+            arm.url()
+        )],
         "{calls}"
     );
 }

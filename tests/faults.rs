@@ -193,3 +193,233 @@ fn no_secret_reaches_the_store_or_a_report() {
         );
     }
 }
+
+/// Starts `evidra args` in `dir` and kills it (SIGKILL) after `delay_ms`.
+fn kill_after(dir: &Path, args: &[&str], delay_ms: u64) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_evidra"))
+        .args(args)
+        .current_dir(dir)
+        .env("EVIDRA_NOW", common::NOW)
+        .env_remove("EVIDRA_DB")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let _ = child.kill(); // SIGKILL: no chance to clean up.
+    let _ = child.wait();
+}
+
+fn runs(dir: &Path) -> Vec<Value> {
+    let out = evidra(dir, &["runs", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn killing_an_import_leaves_the_run_absent_or_whole() {
+    let source = tempfile::tempdir().unwrap();
+    let demo = common::repo().join("examples/demo");
+    evidra(
+        source.path(),
+        &["collect", "--source", "files", "--path", demo.to_str().unwrap()],
+    );
+    let out = evidra(source.path(), &["export", "-o", "bundle.zip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bundle = source.path().join("bundle.zip");
+    let bundle = bundle.to_str().unwrap();
+    let exported = runs(source.path()).pop().unwrap()["id"].clone();
+
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = common::fixtures("files");
+    assert!(
+        evidra(
+            dir.path(),
+            &["collect", "--source", "files", "--path", fixtures.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    for delay_ms in [5u64, 30, 80, 150, 300] {
+        kill_after(dir.path(), &["import", bundle], delay_ms);
+        let verify = evidra(dir.path(), &["verify"]);
+        assert_eq!(
+            verify.status.code(),
+            Some(0),
+            "after a kill at {delay_ms} ms: {}",
+            stdout(&verify)
+        );
+        let imported: Vec<Value> = runs(dir.path()).into_iter().filter(|r| r["id"] == exported).collect();
+        assert!(
+            imported.is_empty() || imported[0]["manifest"].is_string(),
+            "after a kill at {delay_ms} ms the imported run is absent or sealed: {imported:?}"
+        );
+    }
+    let out = evidra(dir.path(), &["import", bundle]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(runs(dir.path()).iter().filter(|r| r["id"] == exported).count(), 1);
+    assert_eq!(evidra(dir.path(), &["verify"]).status.code(), Some(0));
+}
+
+#[test]
+fn killing_a_prune_keeps_the_chain_verifiable() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = common::fixtures("files");
+    for _ in 0..4 {
+        assert!(
+            evidra(
+                dir.path(),
+                &["collect", "--source", "files", "--path", fixtures.to_str().unwrap()]
+            )
+            .status
+            .success()
+        );
+    }
+    let before = runs(dir.path());
+    // Runs finish at wall-clock time: "before tomorrow" prunes all but the last collection.
+    let tomorrow = (time::OffsetDateTime::now_utc() + time::Duration::days(1))
+        .date()
+        .to_string();
+    for delay_ms in [5u64, 20, 50, 100, 200] {
+        kill_after(dir.path(), &["prune", "--before", &tomorrow], delay_ms);
+        let verify = evidra(dir.path(), &["verify"]);
+        assert_eq!(
+            verify.status.code(),
+            Some(0),
+            "after a kill at {delay_ms} ms: {}",
+            stdout(&verify)
+        );
+    }
+    let out = evidra(dir.path(), &["prune", "--before", &tomorrow]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = runs(dir.path());
+    assert!(
+        after.iter().any(|r| r["id"] == before.last().unwrap()["id"]),
+        "the last collection is kept"
+    );
+    assert!(
+        !after.iter().any(|r| r["id"] == before[0]["id"]),
+        "the oldest is pruned"
+    );
+    assert_eq!(evidra(dir.path(), &["verify"]).status.code(), Some(0));
+}
+
+/// Runs evidra with writes past `limit_kib` of any file refused (RLIMIT_FSIZE, with
+/// SIGXFSZ ignored so the write fails with EFBIG): what a full disk looks like to SQLite.
+fn evidra_with_file_limit(dir: &Path, limit_kib: u64, args: &[&str]) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_evidra"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("EVIDRA_NOW", common::NOW)
+        .env_remove("EVIDRA_DB");
+    // SAFETY: only async-signal-safe calls (setrlimit, signal) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: limit_kib * 1024,
+                rlim_max: limit_kib * 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn a_full_disk_fails_the_run_clearly_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::repo().join("examples/demo");
+    let demo = demo.to_str().unwrap();
+    evidra(dir.path(), &["collect", "--source", "files", "--path", demo]);
+    let first = runs(dir.path());
+    // The WAL starts empty after a clean close: 64 KiB is far less than a demo run writes.
+    let out = evidra_with_file_limit(dir.path(), 64, &["collect", "--source", "files", "--path", demo]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.starts_with("evidra: error:") && message.contains("store") && message.lines().count() == 1,
+        "one line naming the store: {message}"
+    );
+    let after = runs(dir.path());
+    assert_eq!(after[0], first[0], "the earlier run is untouched");
+    for r in &after[1..] {
+        assert_ne!(
+            r["status"], "complete",
+            "the run that hit the full disk is not complete: {r}"
+        );
+    }
+    assert_eq!(evidra(dir.path(), &["verify"]).status.code(), Some(0));
+    // With room again, the store takes the next run.
+    let out = evidra(dir.path(), &["collect", "--source", "files", "--path", demo]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(evidra(dir.path(), &["verify"]).status.code(), Some(0));
+}
+
+/// Makes `file` read-only even for root: `chattr +i` when running as root (CAP_LINUX_IMMUTABLE),
+/// else mode 0400. Returns how to undo it, or None when neither works here.
+fn make_read_only(file: &Path) -> Option<Box<dyn Fn()>> {
+    let path = file.to_path_buf();
+    if unsafe { libc::geteuid() } == 0 {
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        return ok.then(|| {
+            Box::new(move || {
+                std::process::Command::new("chattr")
+                    .arg("-i")
+                    .arg(&path)
+                    .status()
+                    .unwrap();
+            }) as Box<dyn Fn()>
+        });
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+    Some(Box::new(move || {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }))
+}
+
+#[test]
+fn a_read_only_store_is_a_clear_error_and_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = common::fixtures("files");
+    let fixtures = fixtures.to_str().unwrap();
+    assert!(
+        evidra(dir.path(), &["collect", "--source", "files", "--path", fixtures])
+            .status
+            .success()
+    );
+    let before = runs(dir.path());
+    let Some(undo) = make_read_only(&dir.path().join("evidra.db")) else {
+        eprintln!("skipped: running as root without CAP_LINUX_IMMUTABLE, nothing can make a file read-only");
+        return;
+    };
+    let out = evidra(dir.path(), &["collect", "--source", "files", "--path", fixtures]);
+    let message = stderr(&out);
+    // Reading still works: verify and reports need no write.
+    let verify = evidra(dir.path(), &["verify"]).status.code();
+    let report = evidra(dir.path(), &["report", "--framework", "soc2", "--format", "json"])
+        .status
+        .code();
+    let after = runs(dir.path());
+    undo();
+    assert_eq!(out.status.code(), Some(1), "{message}");
+    assert!(
+        message.starts_with("evidra: error:") && message.contains("read-only") && message.lines().count() == 1,
+        "one line saying the store is read-only: {message}"
+    );
+    assert_eq!((verify, report), (Some(0), Some(0)));
+    assert_eq!(after, before, "nothing was added or lost");
+}

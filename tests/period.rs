@@ -234,3 +234,42 @@ fn prune_leaves_a_tombstone_and_verify_still_holds() {
     assert_eq!(verify.status.code(), Some(0), "{text}");
     assert!(text.contains("pruned 2 run(s)"), "{text}");
 }
+
+/// Regression: the run kept by a prune was simply the last of the chain, which after a
+/// first prune is its tombstone, so a second prune with the same date removed the newest
+/// collection and left a store with no evidence at all. (Found by the kill tests.)
+#[test]
+fn a_second_prune_keeps_the_newest_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    three_runs(dir.path());
+    let runs = |dir: &Path| -> Vec<serde_json::Value> {
+        let out = evidra_at(dir, "2026-11-20T00:00:00Z", &["runs", "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let newest = runs(dir.path()).last().unwrap()["id"].clone();
+    let tomorrow = (time::OffsetDateTime::now_utc() + time::Duration::days(1))
+        .date()
+        .to_string();
+    for _ in 0..2 {
+        let out = evidra_at(dir.path(), "2026-11-20T00:00:00Z", &["prune", "--before", &tomorrow]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            runs(dir.path()).iter().any(|r| r["id"] == newest),
+            "the newest collection survives every prune"
+        );
+    }
+    assert_eq!(
+        evidra_at(dir.path(), "2026-11-20T00:00:00Z", &["verify"]).status.code(),
+        Some(0)
+    );
+    let report = evidra_at(
+        dir.path(),
+        "2026-11-20T00:00:00Z",
+        &["report", "--framework", "soc2", "--format", "json"],
+    );
+    assert!(report.status.success(), "the latest run still reports");
+}

@@ -37,7 +37,7 @@ pub enum StoreError {
         "{path}: the store was written by a newer evidra (schema {found}, this one knows up to {known}); upgrade evidra"
     )]
     NewerSchema { path: PathBuf, found: i64, known: i64 },
-    #[error("the store: {0}")]
+    #[error("the store: {}", plainly(.0))]
     Sql(#[from] rusqlite::Error),
     #[error("no run matches `{0}` (see `evidra runs`)")]
     NoSuchRun(String),
@@ -47,6 +47,22 @@ pub enum StoreError {
     Empty,
     #[error("the store holds data it cannot read back: {0}")]
     Corrupt(String),
+}
+
+/// SQLite's message, with what to do when it is a failure the user can fix: a store that
+/// cannot be written, or a disk that cannot take more.
+fn plainly(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ReadOnly) => format!(
+            "it is read-only here, nothing was written (check the file's and folder's permissions, \
+             attributes and mount): {e}"
+        ),
+        Some(rusqlite::ErrorCode::DiskFull) => format!("the disk is full, nothing more was written: {e}"),
+        Some(rusqlite::ErrorCode::SystemIoFailure) => {
+            format!("{e} (a full disk, a file-size limit or a failing device; nothing more was written)")
+        }
+        _ => e.to_string(),
+    }
 }
 
 pub struct Store {

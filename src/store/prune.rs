@@ -48,11 +48,15 @@ impl Store {
                     .is_some_and(|f| f.get(..10).is_some_and(|d| d < before))
             })
             .collect();
-        // Never prune the whole chain: the latest run is kept, so the store keeps its
-        // newest evidence and the chain something to continue from.
-        if victims.len() == chain.len() {
-            victims.pop();
-        }
+        // The newest run that holds evidence is never pruned, so the store keeps its
+        // newest evidence and the chain something to continue from. Not simply the last
+        // run: after one prune that is a tombstone, and a second prune with the same date
+        // would otherwise remove the newest collection.
+        let newest_evidence = chain
+            .iter()
+            .rposition(|r| r.sources.iter().any(|s| s != PRUNE_SOURCE))
+            .unwrap_or(chain.len().saturating_sub(1));
+        victims.truncate(newest_evidence);
         if victims.is_empty() {
             return Ok(None);
         }
