@@ -33,8 +33,8 @@ pub const CONFIG_TYPES: [&str; 12] = [
     "AWS::DynamoDB::Table",
 ];
 
-const RULE: &str = "aws.config.rule";
-const PACK: &str = "aws.config.conformance_pack";
+pub const RULE: &str = "aws.config.rule";
+pub const PACK: &str = "aws.config.conformance_pack";
 
 pub async fn collect(reader: &mut Reader, client: &Client) -> ConfigRegion {
     let mut state = ConfigRegion::default();
