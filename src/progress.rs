@@ -6,8 +6,8 @@
 //! the tests see exactly the output they saw before. Machine output stays on stdout.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use evidra_collector_core::{Progress, ProgressHandle, Unit};
@@ -19,8 +19,18 @@ pub struct Bar {
     bar: ProgressBar,
     accounts_planned: AtomicU64,
     accounts_done: AtomicU64,
-    requests: AtomicUsize,
+    /// The collectors' request counters, summed at each draw.
+    requests: Arc<Mutex<Vec<Arc<AtomicUsize>>>>,
     gaps: AtomicUsize,
+}
+
+fn sum(counters: &Mutex<Vec<Arc<AtomicUsize>>>) -> usize {
+    counters
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .sum()
 }
 
 impl Bar {
@@ -35,17 +45,27 @@ impl Bar {
     /// A bar drawn to `target` (tests use a hidden one).
     pub fn new(target: ProgressDrawTarget) -> Self {
         let bar = ProgressBar::with_draw_target(Some(0), target);
+        let requests: Arc<Mutex<Vec<Arc<AtomicUsize>>>> = Arc::default();
+        let counters = requests.clone();
         // The template is a constant: it parses, so the fallback is never taken.
-        let style = ProgressStyle::with_template("{spinner} {elapsed:>4} [{bar:24}] {pos}/{len} regions · {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style = ProgressStyle::with_template(
+            "{spinner} {elapsed:>4} [{bar:24}] {pos}/{len} regions · {requests} requests · {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "requests",
+            move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{}", sum(&counters));
+            },
+        )
+        .progress_chars("=> ");
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(120));
         let me = Self {
             bar,
             accounts_planned: AtomicU64::new(0),
             accounts_done: AtomicU64::new(0),
-            requests: AtomicUsize::new(0),
+            requests,
             gaps: AtomicUsize::new(0),
         };
         me.redraw("starting");
@@ -62,9 +82,14 @@ impl Bar {
         self.bar.finish_and_clear();
     }
 
-    /// The message as it stands, e.g. `2/3 accounts · 41 requests · 1 gap · aws/1234.../eu-west-1`.
+    /// The message as it stands, e.g. `2/3 accounts · 1 gap · aws/1234.../eu-west-1`.
     pub fn message(&self) -> String {
         self.bar.message()
+    }
+
+    /// Requests sent so far, over every collector.
+    pub fn requests(&self) -> usize {
+        sum(&self.requests)
     }
 
     /// Regions finished and planned.
@@ -75,10 +100,9 @@ impl Bar {
     fn redraw(&self, last: &str) {
         let gaps = self.gaps.load(Ordering::Relaxed);
         self.bar.set_message(format!(
-            "{}/{} accounts · {} requests · {} gap{} · {last}",
+            "{}/{} accounts · {} gap{} · {last}",
             self.accounts_done.load(Ordering::Relaxed),
             self.accounts_planned.load(Ordering::Relaxed),
-            self.requests.load(Ordering::Relaxed),
             gaps,
             if gaps == 1 { "" } else { "s" },
         ));
@@ -107,8 +131,8 @@ impl Progress for Bar {
         self.redraw(scope);
     }
 
-    fn requests(&self, total: usize) {
-        self.requests.fetch_max(total, Ordering::Relaxed);
+    fn count_requests(&self, counter: Arc<AtomicUsize>) {
+        self.requests.lock().unwrap_or_else(|p| p.into_inner()).push(counter);
     }
 }
 
@@ -122,16 +146,15 @@ mod tests {
         let handle = bar.handle();
         handle.planned(Unit::Account, 2);
         handle.planned(Unit::Region, 3);
-        handle.requests(12);
+        let counter = Arc::new(AtomicUsize::new(0));
+        handle.count_requests(counter.clone());
+        counter.fetch_add(12, Ordering::Relaxed);
         handle.finished(Unit::Region, "aws/111111111111/us-east-1", 0);
         handle.finished(Unit::Region, "aws/111111111111/eu-west-1", 1);
-        handle.requests(9);
         handle.finished(Unit::Account, "aws/111111111111/*", 1);
         assert_eq!(bar.position(), (2, Some(3)));
-        assert_eq!(
-            bar.message(),
-            "1/2 accounts · 12 requests · 2 gaps · aws/111111111111/*"
-        );
+        assert_eq!(bar.message(), "1/2 accounts · 2 gaps · aws/111111111111/*");
+        assert_eq!(bar.requests(), 12);
         bar.finish();
     }
 }

@@ -98,6 +98,7 @@ impl Collector for AwsCollector {
         sink: &'a dyn BatchSink,
     ) -> BoxFuture<'a, Result<(), CollectError>> {
         Box::pin(async move {
+            ctx.progress.count_requests(self.requests.clone());
             let mut jobs = Vec::new();
             for target in &self.targets {
                 if target.organization {
@@ -317,7 +318,6 @@ async fn collect_account(
     // Reports the account done with the gaps of its account-wide batches (each region
     // reports its own as it finishes).
     let done = |batches: Vec<Batch>, scope: &str, account_wide: usize| {
-        progress.requests(counter.load(Ordering::Relaxed));
         let gaps = batches.iter().take(account_wide).map(|b| b.gaps.len()).sum();
         progress.finished(Unit::Account, scope, gaps);
         batches
@@ -404,11 +404,9 @@ async fn collect_account(
         let mut reader = reader::Reader::new("aws.config", scope, capture, limiter.clone(), collected_at);
         let account = account.clone();
         let progress = progress.clone();
-        let counter = counter.clone();
         tasks.spawn(async move {
             let state = config::collect(&mut reader, &client).await;
             config_records("aws.config", &account, &region, state, &mut reader.batch);
-            progress.requests(counter.load(Ordering::Relaxed));
             progress.finished(Unit::Region, &reader.scope.to_string(), reader.batch.gaps.len());
             reader.batch
         });

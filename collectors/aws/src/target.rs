@@ -178,3 +178,40 @@ pub async fn assume(base: &SdkConfig, role_arn: &str, external_id: Option<&str>)
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(json: serde_json::Value) -> Result<AwsTarget, String> {
+        serde_json::from_value::<AwsTarget>(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn regions_are_a_list_or_all() {
+        let t = target(serde_json::json!({"regions": "all"})).unwrap();
+        assert_eq!(t.regions, Regions::All);
+        let t = target(serde_json::json!({"regions": ["eu-west-1"]})).unwrap();
+        assert_eq!(t.regions, Regions::Listed(vec!["eu-west-1".into()]));
+        let t = target(serde_json::json!({})).unwrap();
+        assert_eq!(t.regions, Regions::Default);
+        let err = target(serde_json::json!({"regions": "eu-west-1"})).unwrap_err();
+        assert!(err.contains(r#"or "all""#), "{err}");
+    }
+
+    #[test]
+    fn organization_settings_need_organization_mode() {
+        let t = target(serde_json::json!({"member_role_name": "audit"})).unwrap();
+        assert!(t.validate().unwrap_err().contains("organization = true"));
+        let t = target(serde_json::json!({"organization": true, "accounts": ["12345"]})).unwrap();
+        assert!(t.validate().unwrap_err().contains("12 digits"));
+        let t = target(serde_json::json!({"regions": ["us-east-1", "all"]})).unwrap();
+        assert!(t.validate().unwrap_err().contains(r#"regions = "all""#));
+        let t = target(
+            serde_json::json!({"organization": true, "exclude_accounts": ["111122223333"],
+            "member_role_name": "evidra-audit", "regions": "all"}),
+        )
+        .unwrap();
+        assert_eq!(t.validate(), Ok(()));
+    }
+}

@@ -2,6 +2,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use crate::Batch;
 
@@ -37,8 +38,9 @@ pub trait Progress: Send + Sync {
     /// One unit finished (`scope` names it, e.g. `aws/123456789012/eu-west-1`), leaving
     /// `gaps` gaps.
     fn finished(&self, _kind: Unit, _scope: &str, _gaps: usize) {}
-    /// API requests sent so far by this collector, retries included.
-    fn requests(&self, _total: usize) {}
+    /// The collector's count of API requests sent (retries included), read whenever the
+    /// progress is drawn, so the count moves with every request rather than per unit.
+    fn count_requests(&self, _counter: Arc<AtomicUsize>) {}
 }
 
 /// The units a collector's progress is counted in.
