@@ -261,10 +261,17 @@ async fn identity(reader: &mut reader::Reader, sdk: &SdkConfig, label: &str) -> 
     reader.keep("sts:GetCallerIdentity");
     reader.collector = collector;
     match result {
-        Ok(out) if out.account().is_some() => Some((
-            out.account().unwrap_or_default().to_owned(),
-            out.arn().unwrap_or_default().to_owned(),
-        )),
+        Ok(out) if out.account().is_some() => {
+            let account = out.account().unwrap_or_default().to_owned();
+            // The answer names the account: file its evidence there, not under the
+            // `unknown` it was asked from.
+            if let Some(kept) = reader.batch.evidence.last_mut()
+                && kept.source.operation == "sts:GetCallerIdentity"
+            {
+                kept.source.scope = Scope::new("aws", &account, "*").to_string();
+            }
+            Some((account, out.arn().unwrap_or_default().to_owned()))
+        }
         other => {
             let error = match other {
                 Err(e) => gap::describe(&e),
