@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use evidra_collector_aws::{AwsCollector, AwsTarget};
 use evidra_collector_azure::{AzureCollector, AzureTarget};
-use evidra_collector_core::{Batch, CollectContext, CollectError, Collector, Evidence, EvidenceSource};
+use evidra_collector_core::{Batch, CollectContext, CollectError, Collector, Evidence, EvidenceSource, ProgressHandle};
 use evidra_collector_files::FilesCollector;
 
 use crate::catalogue::Catalogue;
@@ -100,6 +100,8 @@ pub struct RunOptions {
     /// Pins the evaluation time (`input.now` of every rule); default: the run's start.
     pub evaluated_at: Option<String>,
     pub exceptions: Option<ExceptionsFile>,
+    /// Where the collectors report progress (the CLI's progress bar); default nowhere.
+    pub progress: ProgressHandle,
 }
 
 /// Collects from `collectors` into a new run, evaluates it and seals it.
@@ -118,7 +120,7 @@ pub async fn run(
         collectors,
         RunOptions {
             evaluated_at,
-            exceptions: None,
+            ..RunOptions::default()
         },
     )
     .await
@@ -139,6 +141,7 @@ pub async fn run_with(
     let run = store.begin_run(&started_at, &evaluated_at, &names)?;
     let ctx = CollectContext {
         started_at: started_at.clone(),
+        progress: options.progress.clone(),
     };
     let sink = RunSink {
         store,

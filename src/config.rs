@@ -26,8 +26,10 @@ pub struct Config {
     /// config file.
     pub exceptions: Option<PathBuf>,
     /// AWS accounts to collect (`[[aws]]`: `profile`, `role_arn`, `external_id`,
-    /// `regions`, `max_requests_per_second`). None: the standard credential chain and
-    /// region of the environment.
+    /// `regions` (a list or `"all"`), `max_requests_per_second`; and for AWS
+    /// Organizations mode `organization = true`, `member_role_name`,
+    /// `member_external_id`, `accounts`, `exclude_accounts`). None: the standard
+    /// credential chain and region of the environment.
     #[serde(default)]
     pub aws: Vec<evidra_collector_aws::AwsTarget>,
     /// Azure credentials and subscriptions to collect (`[[azure]]`: `subscriptions`,
@@ -88,6 +90,12 @@ impl Config {
             path: path.clone(),
             message: e.to_string(),
         })?;
+        for target in &config.aws {
+            target.validate().map_err(|message| ConfigError::Parse {
+                path: path.clone(),
+                message,
+            })?;
+        }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         for dir in config
             .controls

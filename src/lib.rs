@@ -13,6 +13,7 @@ pub mod diff;
 pub mod engine;
 pub mod exceptions;
 pub mod followup;
+pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod signing;

@@ -337,8 +337,16 @@ fn run(cli: Cli) -> Result<u8> {
                     )
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let options = run_options(&config, cli.now)?;
-            let outcome = runtime()?.block_on(collect::run_with(&store, &catalogue, &collectors, options))?;
+            let mut options = run_options(&config, cli.now)?;
+            let bar = evidra::progress::Bar::for_stderr();
+            if let Some(bar) = &bar {
+                options.progress = bar.handle();
+            }
+            let outcome = runtime()?.block_on(collect::run_with(&store, &catalogue, &collectors, options));
+            if let Some(bar) = &bar {
+                bar.finish();
+            }
+            let outcome = outcome?;
             for id in &outcome.recovered {
                 eprintln!("note: run {id} had been interrupted; it is now sealed as partial");
             }
@@ -664,6 +672,7 @@ fn run_options(config: &Config, now: Option<String>) -> Result<collect::RunOptio
     Ok(collect::RunOptions {
         evaluated_at: now,
         exceptions,
+        ..collect::RunOptions::default()
     })
 }
 

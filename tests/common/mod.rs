@@ -134,8 +134,8 @@ pub fn standin(dir: &Path, moto: &Server, rules: &serde_json::Value) -> Server {
     }
 }
 
-/// Seeds moto through boto3 (tests/peers/seed_aws.py).
-pub fn seed(moto: &Server, args: &[&str]) {
+/// Seeds moto through boto3 (tests/peers/seed_aws.py); returns what the seeder printed.
+pub fn seed(moto: &Server, args: &[&str]) -> String {
     let script = repo().join("tests/peers/seed_aws.py");
     let out = Command::new(python())
         .arg(script)
@@ -148,6 +148,7 @@ pub fn seed(moto: &Server, args: &[&str]) {
         "seeding failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs evidra with AWS pointed at `endpoint` (test credentials, us-east-1).

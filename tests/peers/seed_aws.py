@@ -6,6 +6,11 @@ Usage: python seed_aws.py ENDPOINT SCENARIO [ARG]
               us-east-1 (S3 bucket, security groups, a Config rule) and a stopped
               recorder in eu-west-1.
   users N     N IAM users (half with console passwords, a third with access keys).
+  org         an organisation: this account (the management account) and the member
+              accounts `prod` and `dev` (created through Organizations, so each has
+              OrganizationAccountAccessRole), and `closed` (closed: SUSPENDED). Each
+              active account gets IAM users (`<name>-admin` with a console password and
+              no MFA) and Config recording in us-east-1. Prints the account IDs as JSON.
 """
 
 import json
@@ -17,9 +22,9 @@ ENDPOINT, SCENARIO = sys.argv[1], sys.argv[2]
 ACCOUNT = "123456789012"
 
 
-def client(service, region="us-east-1"):
-    return boto3.client(service, endpoint_url=ENDPOINT, region_name=region,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+def client(service, region="us-east-1", credentials=None):
+    keys = credentials or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    return boto3.client(service, endpoint_url=ENDPOINT, region_name=region, **keys)
 
 
 ADMIN = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
@@ -81,8 +86,42 @@ def users(n):
             iam.create_access_key(UserName=name)
 
 
+def account_basics(name, account, credentials=None):
+    iam = client("iam", credentials=credentials)
+    iam.create_user(UserName=f"{name}-admin")
+    iam.create_login_profile(UserName=f"{name}-admin", Password="Correct-Horse-Battery-9")
+    iam.update_account_password_policy(MinimumPasswordLength=14)
+    config = client("config", "us-east-1", credentials)
+    config.put_configuration_recorder(ConfigurationRecorder={"name": "default",
+        "roleARN": f"arn:aws:iam::{account}:role/config",
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": f"config-{account}"})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+
+def org():
+    organizations = client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    ids = {"management": ACCOUNT}
+    for name in ["prod", "dev", "closed"]:
+        status = organizations.create_account(AccountName=name, Email=f"{name}@example.invalid")
+        ids[name] = status["CreateAccountStatus"]["AccountId"]
+    organizations.close_account(AccountId=ids["closed"])
+    account_basics("management", ACCOUNT)
+    sts = client("sts")
+    for name in ["prod", "dev"]:
+        role = f"arn:aws:iam::{ids[name]}:role/OrganizationAccountAccessRole"
+        creds = sts.assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
+        account_basics(name, ids[name], {"aws_access_key_id": creds["AccessKeyId"],
+                                         "aws_secret_access_key": creds["SecretAccessKey"],
+                                         "aws_session_token": creds["SessionToken"]})
+    print(json.dumps(ids))
+
+
 if SCENARIO == "estate":
     estate()
+elif SCENARIO == "org":
+    org()
 elif SCENARIO == "users":
     users(int(sys.argv[3]))
 else:

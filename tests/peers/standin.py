@@ -8,6 +8,10 @@ forwarded to moto unchanged. Rules come from a JSON file:
                 "body": {...}, "times": -1, "content_type": "application/x-amz-json-1.1"}]}
 
 `times` is how often the rule answers (-1: always); after that, requests pass through.
+A rule with `"match": "text"` answers only requests whose (URL-decoded) body contains
+the text, e.g. one role ARN of several AssumeRole calls. Operations are named by the
+`X-Amz-Target` header (JSON protocols), the `Action` parameter (query protocol), or the
+last path segment (REST-JSON: `/listRegions` is `ListRegions`).
 A rule `{"operation": ..., "fix_timestamps": true}` forwards to moto and rewrites the
 timestamps moto writes as "YYYY-MM-DD HH:MM:SS" strings into epoch seconds, as AWS's
 JSON 1.1 protocol sends them (moto deviates there, and the real SDK rejects it).
@@ -43,14 +47,23 @@ lock = threading.Lock()
 seen = {"count": 0}
 
 
-def operation(headers, body):
+def operation(headers, body, path):
     target = headers.get("X-Amz-Target")
     if target:
         return target.split(".")[-1]
     try:
         return urllib.parse.parse_qs(body.decode())["Action"][0]
     except Exception:
-        return None
+        pass
+    last = path.split("?")[0].rstrip("/").split("/")[-1]
+    return last[:1].upper() + last[1:] if last else None
+
+
+def matches(rule, op, body):
+    if rule["operation"] != op or rule.get("times", -1) == 0:
+        return False
+    text = rule.get("match")
+    return text is None or text in urllib.parse.unquote_plus(body.decode(errors="replace"))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -77,9 +90,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with lock:
             seen["count"] += 1
-        op = operation(self.headers, body)
+        op = operation(self.headers, body, self.path)
         with lock:
-            rule = next((r for r in rules if r["operation"] == op and r.get("times", -1) != 0), None)
+            rule = next((r for r in rules if matches(r, op, body)), None)
             if rule is not None and rule.get("times", -1) > 0:
                 rule["times"] -= 1
         if chaos is not None:

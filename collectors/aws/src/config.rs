@@ -33,8 +33,8 @@ pub const CONFIG_TYPES: [&str; 12] = [
     "AWS::DynamoDB::Table",
 ];
 
-const RULE: &str = "aws.config.rule";
-const PACK: &str = "aws.config.conformance_pack";
+pub const RULE: &str = "aws.config.rule";
+pub const PACK: &str = "aws.config.conformance_pack";
 
 pub async fn collect(reader: &mut Reader, client: &Client) -> ConfigRegion {
     let mut state = ConfigRegion::default();
@@ -157,66 +157,52 @@ async fn delivery_channels(reader: &mut Reader, client: &Client, state: &mut Con
 
 async fn rules(reader: &mut Reader, client: &Client, state: &mut ConfigRegion) {
     const OP: &str = "config:DescribeConfigRules";
-    let mut list = Vec::new();
-    let mut first_sha = None;
-    let mut token: Option<String> = None;
-    loop {
-        reader.pace().await;
-        let result = client
-            .describe_config_rules()
-            .set_next_token(token.clone())
-            .send()
-            .await;
-        let sha = reader.keep(OP);
-        first_sha = first_sha.or(sha);
-        let out = match result {
-            Ok(out) => out,
-            Err(e) => return reader.gap(gap(reader.collector, &reader.scope.clone(), OP, describe(&e), &[RULE])),
-        };
-        list.extend(out.config_rules().iter().map(|r| {
+    let pages = reader
+        .pages(
+            OP,
+            |token| client.describe_config_rules().set_next_token(token).send(),
+            |out| out.next_token().map(str::to_owned),
+        )
+        .await;
+    let pages = match pages {
+        Ok(pages) => pages,
+        Err(error) => return reader.gap(gap(reader.collector, &reader.scope.clone(), OP, error, &[RULE])),
+    };
+    let first_sha = pages.first().map(|(sha, _)| sha.clone());
+    let list: Vec<Value> = pages
+        .iter()
+        .flat_map(|(_, out)| out.config_rules())
+        .map(|r| {
             json!({
                 "ConfigRuleName": r.config_rule_name(), "ConfigRuleArn": r.config_rule_arn(), "ConfigRuleId": r.config_rule_id(),
                 "Description": r.description(), "ConfigRuleState": r.config_rule_state().map(|s| s.as_str()),
                 "Source": r.source().map(|s| json!({"Owner": s.owner().as_str(), "SourceIdentifier": s.source_identifier()})),
                 "MaximumExecutionFrequency": r.maximum_execution_frequency().map(|f| f.as_str()),
             })
-        }));
-        token = out.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+        })
+        .collect();
     let no_rules = list.is_empty();
     state.rules = Some(Cited::new(&first_sha.unwrap_or_default(), OP, list));
     if no_rules {
         return;
     }
     const COMPLIANCE: &str = "config:DescribeComplianceByConfigRule";
-    let mut compliance = Vec::new();
-    let mut first_sha = None;
-    let mut token: Option<String> = None;
-    loop {
-        reader.pace().await;
-        let result = client
-            .describe_compliance_by_config_rule()
-            .set_next_token(token.clone())
-            .send()
-            .await;
-        let sha = reader.keep(COMPLIANCE);
-        first_sha = first_sha.or(sha);
-        let out = match result {
-            Ok(out) => out,
-            Err(e) => {
-                return reader.gap(gap(
-                    reader.collector,
-                    &reader.scope.clone(),
-                    COMPLIANCE,
-                    describe(&e),
-                    &[RULE],
-                ));
-            }
-        };
-        compliance.extend(out.compliance_by_config_rules().iter().map(|c| {
+    let pages = reader
+        .pages(
+            COMPLIANCE,
+            |token| client.describe_compliance_by_config_rule().set_next_token(token).send(),
+            |out| out.next_token().map(str::to_owned),
+        )
+        .await;
+    let pages = match pages {
+        Ok(pages) => pages,
+        Err(error) => return reader.gap(gap(reader.collector, &reader.scope.clone(), COMPLIANCE, error, &[RULE])),
+    };
+    let first_sha = pages.first().map(|(sha, _)| sha.clone());
+    let compliance: Vec<Value> = pages
+        .iter()
+        .flat_map(|(_, out)| out.compliance_by_config_rules())
+        .map(|c| {
             json!({
                 "ConfigRuleName": c.config_rule_name(),
                 "Compliance": c.compliance().map(|x| json!({
@@ -226,12 +212,8 @@ async fn rules(reader: &mut Reader, client: &Client, state: &mut ConfigRegion) {
                     })),
                 })),
             })
-        }));
-        token = out.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+        })
+        .collect();
     state.compliance = Some(Cited::new(&first_sha.unwrap_or_default(), COMPLIANCE, compliance));
 }
 
@@ -348,40 +330,41 @@ async fn list_and_read(reader: &mut Reader, client: &Client, config_type: &str, 
     const LIST: &str = "config:ListDiscoveredResources";
     const BATCH: &str = "config:BatchGetResourceConfig";
     let scope = reader.scope.clone();
-    let mut keys = Vec::new();
-    let mut shas = BTreeSet::new();
-    let mut token: Option<String> = None;
-    loop {
-        reader.pace().await;
-        let result = client
-            .list_discovered_resources()
-            .resource_type(ResourceType::from(config_type))
-            .limit(100)
-            .set_next_token(token.clone())
-            .send()
-            .await;
-        if let Some(sha) = reader.keep(LIST) {
-            shas.insert(sha);
-        }
-        let out = match result {
-            Ok(out) => out,
-            Err(e) => return reader.gap(gap(reader.collector, &scope, LIST, describe(&e), &[evidra_type])),
-        };
-        for id in out.resource_identifiers() {
-            if let (Some(resource_type), Some(resource_id)) = (id.resource_type(), id.resource_id()) {
-                keys.push(
-                    ResourceKey::builder()
-                        .resource_type(resource_type.clone())
-                        .resource_id(resource_id)
-                        .build(),
-                );
-            }
-        }
-        token = out.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let pages = reader
+        .pages(
+            LIST,
+            |token| {
+                client
+                    .list_discovered_resources()
+                    .resource_type(ResourceType::from(config_type))
+                    .limit(100)
+                    .set_next_token(token)
+                    .send()
+            },
+            |out| out.next_token().map(str::to_owned),
+        )
+        .await;
+    let pages = match pages {
+        Ok(pages) => pages,
+        Err(error) => return reader.gap(gap(reader.collector, &scope, LIST, error, &[evidra_type])),
+    };
+    let shas: BTreeSet<String> = pages
+        .iter()
+        .map(|(sha, _)| sha.clone())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let keys: Vec<Option<ResourceKey>> = pages
+        .iter()
+        .flat_map(|(_, out)| out.resource_identifiers())
+        .map(|id| match (id.resource_type(), id.resource_id()) {
+            (Some(resource_type), Some(resource_id)) => ResourceKey::builder()
+                .resource_type(resource_type.clone())
+                .resource_id(resource_id)
+                .build()
+                .ok(),
+            _ => None,
+        })
+        .collect();
     let mut pending: Vec<ResourceKey> = keys.into_iter().flatten().collect();
     let mut retried = false;
     while !pending.is_empty() {

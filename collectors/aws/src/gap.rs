@@ -25,23 +25,29 @@ where
     let code = code(err);
     let detail = match err {
         SdkError::ServiceError(service) => service.err().message().map(str::to_owned),
-        other => {
-            let mut text = String::new();
-            let mut source: Option<&dyn std::error::Error> = Some(other);
-            while let Some(e) = source {
-                if !text.is_empty() {
-                    text.push_str(": ");
-                }
-                text.push_str(&e.to_string());
-                source = e.source();
-            }
-            Some(text)
-        }
+        other => Some(chain(other)),
     };
     match detail {
         Some(detail) if !detail.is_empty() => format!("{code}: {detail}"),
         _ => code,
     }
+}
+
+/// An error and its sources, joined: the SDK's top-level messages ("dispatch failure")
+/// say little, the cause is at the end of the chain.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let message = e.to_string();
+        // Some layers repeat their source's message; say it once.
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = e.source();
+    }
+    text
 }
 
 pub fn gap(collector: &str, scope: &Scope, operation: &str, error: String, types: &[&str]) -> Gap {

@@ -127,21 +127,26 @@ async fn credential_report(reader: &mut Reader, client: &Client, state: &mut Iam
 async fn authorization_details(reader: &mut Reader, client: &Client, state: &mut IamAccount) {
     const OP: &str = "iam:GetAccountAuthorizationDetails";
     const TYPES: [&str; 4] = [USER, "aws.iam.group", "aws.iam.role", "aws.iam.policy"];
-    let mut marker: Option<String> = None;
-    let mut pages = Vec::new();
-    loop {
-        reader.pace().await;
-        let result = client
-            .get_account_authorization_details()
-            .max_items(1000)
-            .set_marker(marker.clone())
-            .send()
-            .await;
-        let sha = reader.keep(OP);
-        let out = match result {
-            Ok(out) => out,
-            Err(e) => return reader.gap(gap(reader.collector, &reader.scope.clone(), OP, describe(&e), &TYPES)),
-        };
+    // IAM pages go on while `IsTruncated`, from the `Marker` of the page before.
+    let pages = reader
+        .pages(
+            OP,
+            |marker| {
+                client
+                    .get_account_authorization_details()
+                    .max_items(1000)
+                    .set_marker(marker)
+                    .send()
+            },
+            |out| out.marker().filter(|_| out.is_truncated()).map(str::to_owned),
+        )
+        .await;
+    let pages = match pages {
+        Ok(pages) => pages,
+        Err(error) => return reader.gap(gap(reader.collector, &reader.scope.clone(), OP, error, &TYPES)),
+    };
+    let mut parsed = Vec::new();
+    for (sha, out) in pages {
         let page = json!({
             "UserDetailList": out.user_detail_list().iter().map(|u| json!({
                 "Path": u.path(), "UserName": u.user_name(), "UserId": u.user_id(), "Arn": u.arn(),
@@ -173,13 +178,9 @@ async fn authorization_details(reader: &mut Reader, client: &Client, state: &mut
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
-        pages.push((sha.unwrap_or_default(), page));
-        marker = out.marker().map(str::to_owned);
-        if !out.is_truncated() || marker.is_none() {
-            break;
-        }
+        parsed.push((sha, page));
     }
-    for (sha, page) in pages {
+    for (sha, page) in parsed {
         let details = match iam_details::parse(page) {
             Ok(details) => details,
             Err(e) => {
@@ -259,46 +260,41 @@ async fn summary(reader: &mut Reader, client: &Client, state: &mut IamAccount) {
 
 async fn virtual_mfa(reader: &mut Reader, client: &Client, state: &mut IamAccount) {
     const OP: &str = "iam:ListVirtualMFADevices";
-    let mut devices = Vec::new();
-    let mut shas = BTreeSet::new();
-    let mut marker: Option<String> = None;
-    loop {
-        reader.pace().await;
-        let result = client
-            .list_virtual_mfa_devices()
-            .max_items(1000)
-            .set_marker(marker.clone())
-            .send()
-            .await;
-        if let Some(sha) = reader.keep(OP) {
-            shas.insert(sha);
-        }
-        let out = match result {
-            Ok(out) => out,
-            Err(e) => {
-                return reader.gap(gap(
-                    reader.collector,
-                    &reader.scope.clone(),
-                    OP,
-                    describe(&e),
-                    &[ACCOUNT],
-                ));
-            }
-        };
-        // Serial number, owner and date only: the seed and QR code are secrets (and are
-        // never returned by this call anyway).
-        devices.extend(out.virtual_mfa_devices().iter().map(|d| {
+    let pages = reader
+        .pages(
+            OP,
+            |marker| {
+                client
+                    .list_virtual_mfa_devices()
+                    .max_items(1000)
+                    .set_marker(marker)
+                    .send()
+            },
+            |out| out.marker().filter(|_| out.is_truncated()).map(str::to_owned),
+        )
+        .await;
+    let pages = match pages {
+        Ok(pages) => pages,
+        Err(error) => return reader.gap(gap(reader.collector, &reader.scope.clone(), OP, error, &[ACCOUNT])),
+    };
+    let shas: BTreeSet<String> = pages
+        .iter()
+        .map(|(sha, _)| sha.clone())
+        .filter(|s| !s.is_empty())
+        .collect();
+    // Serial number, owner and date only: the seed and QR code are secrets (and are
+    // never returned by this call anyway).
+    let devices: Vec<Value> = pages
+        .iter()
+        .flat_map(|(_, out)| out.virtual_mfa_devices())
+        .map(|d| {
             json!({
                 "SerialNumber": d.serial_number(),
                 "User": d.user().map(|u| json!({"Arn": u.arn(), "UserName": u.user_name(), "UserId": u.user_id()})),
                 "EnableDate": date(d.enable_date()),
             })
-        }));
-        marker = out.marker().map(str::to_owned);
-        if !out.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
+        })
+        .collect();
     let sha = shas.iter().next().cloned().unwrap_or_default();
     state.virtual_mfa = Some(Cited::new(&sha, OP, devices));
     for sha in shas {

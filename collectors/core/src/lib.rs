@@ -7,7 +7,9 @@ mod collector;
 mod limiter;
 mod records;
 
-pub use collector::{BatchSink, BoxFuture, CollectContext, CollectError, Collector, SinkError};
+pub use collector::{
+    BatchSink, BoxFuture, CollectContext, CollectError, Collector, Progress, ProgressHandle, SinkError, Unit,
+};
 pub use limiter::TokenBucket;
 pub use records::{Batch, Evidence, EvidenceSource, Gap, Observation, ResourceRecord, Scope, sha256_hex};
 
