@@ -403,6 +403,7 @@ async fn collect_account(
     let account_wide = batches.len();
     progress.planned(Unit::Region, regions.len() as u64);
     let mut tasks = JoinSet::new();
+    let mut task_regions = std::collections::HashMap::new();
     for region in regions {
         let config = aws_sdk_config::config::Builder::from(&base).region(aws_config::Region::new(region.clone()));
         let capture = Capture::with_counter(counter.clone());
@@ -411,16 +412,32 @@ async fn collect_account(
         let mut reader = reader::Reader::new("aws.config", scope, capture, limiter.clone(), collected_at);
         let account = account.clone();
         let progress = progress.clone();
-        tasks.spawn(async move {
+        let task_region = region.clone();
+        let task = tasks.spawn(async move {
             let state = config::collect(&mut reader, &client).await;
             config_records("aws.config", &account, &region, state, &mut reader.batch);
             progress.finished(Unit::Region, &reader.scope.to_string(), reader.batch.gaps.len());
             reader.batch
         });
+        task_regions.insert(task.id(), task_region);
     }
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(batch) = joined {
-            batches.push(batch);
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, batch)) => batches.push(batch),
+            // A region whose task panicked was not read: that is a gap like any failed
+            // call, never a region that silently drops out of the evidence.
+            Err(e) => {
+                let region = task_regions.get(&e.id()).cloned().unwrap_or_else(|| "*".into());
+                let mut batch = Batch::default();
+                batch.gaps.push(gap::gap(
+                    "aws.config",
+                    &Scope::new("aws", &account, &region),
+                    "config:*",
+                    format!("the region's collection failed: {e}"),
+                    &["*"],
+                ));
+                batches.push(batch);
+            }
         }
     }
     done(batches, &account_scope, account_wide)
