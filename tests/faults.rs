@@ -104,17 +104,7 @@ fn killing_a_collection_loses_no_earlier_run() {
     ));
     // Deterministic "random" kill points, from the start to past the end of a run.
     for delay_ms in [5u64, 40, 90, 160, 260, 400, 700] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_evidra"))
-            .args(["collect", "--source", "files", "--path", demo])
-            .current_dir(dir.path())
-            .env("EVIDRA_NOW", common::NOW)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL: no chance to clean up.
-        let _ = child.wait();
+        kill_after(dir.path(), &["collect", "--source", "files", "--path", demo], delay_ms);
         let verify = evidra(dir.path(), &["verify"]);
         assert_eq!(
             verify.status.code(),
