@@ -209,11 +209,16 @@ fn evaluate_into(
     exceptions: Option<(&[Exception], String)>,
 ) -> Result<(usize, usize), RunError> {
     let data = store.run_data(&run.id)?;
-    let mut findings = engine::evaluate(catalogue, &data, &run.evaluated_at)?;
-    if let Some((exceptions, sha)) = exceptions {
-        crate::exceptions::apply(&mut findings, exceptions, &run.evaluated_at, &sha);
-    }
-    store.write_findings(&run.id, &findings)?;
+    let mut count = 0;
+    store.write_findings_with(&run.id, |writer| {
+        engine::evaluate_each(catalogue, &data, &run.evaluated_at, |mut findings| {
+            if let Some((exceptions, sha)) = &exceptions {
+                crate::exceptions::apply(&mut findings, exceptions, &run.evaluated_at, sha);
+            }
+            count += findings.len();
+            writer.write(&findings).map_err(RunError::from)
+        })
+    })?;
     store.set_catalogue(&run.id, &catalogue.hash)?;
-    Ok((findings.len(), data.gaps.len()))
+    Ok((count, data.gaps.len()))
 }

@@ -444,12 +444,9 @@ fn run(cli: Cli) -> Result<u8> {
             if let Some(deadlines) = &config.deadlines {
                 evidra::followup::flag_overdue(&store, &catalogue, deadlines, &mut model)?;
             }
-            let bytes = report::render_for(&model, format, audience)?;
             match output {
-                Some(path) => {
-                    std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?
-                }
-                None => std::io::stdout().write_all(&bytes)?,
+                Some(path) => write_atomically(&path, |out| report::write_for(&model, format, audience, out))?,
+                None => report::write_for(&model, format, audience, &mut std::io::stdout().lock())?,
             }
             Ok(0)
         }
@@ -703,6 +700,31 @@ fn open_writer(path: &Path, config: &Config) -> Result<Store> {
         store.set_signer(signer);
     }
     Ok(store)
+}
+
+/// Writes `path` through `write`, into a temporary file beside it renamed into place at
+/// the end: a failed or killed report never leaves half a file under the report's name.
+fn write_atomically<E>(path: &Path, write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), E>) -> Result<()>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    let result = std::fs::File::create(&partial)
+        .with_context(|| format!("cannot write {}", path.display()))
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out)?;
+            Ok(())
+        })
+        .and_then(|()| std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display())));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
 }
 
 fn open_existing(path: &Path) -> Result<Store> {

@@ -15,7 +15,7 @@ pub mod testing;
 use std::collections::{BTreeMap, BTreeSet};
 
 use evidra_collector_core::{Gap, ResourceRecord, Scope};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use status::Status;
 
@@ -61,16 +61,80 @@ pub fn compile(control: &Control) -> Result<regorus::Engine, EngineError> {
 
 /// Evaluates every control of `catalogue` over one run's data, at time `now`.
 pub fn evaluate(catalogue: &Catalogue, data: &RunData, now: &str) -> Result<Vec<StoredFinding>, EngineError> {
-    let now_ns = now_ns(now)?;
-    let index = Index::new(data);
     let mut findings = Vec::new();
-    for control in &catalogue.controls {
-        findings.extend(evaluate_control(control, &index, now, now_ns)?);
-    }
-    // Scanner results were judged by their scanner: imported as they are, no rule runs.
-    findings.extend(crate::scan::findings(data));
+    evaluate_each(catalogue, data, now, |batch| {
+        findings.extend(batch);
+        Ok::<_, EngineError>(())
+    })?;
     findings.sort();
     Ok(findings)
+}
+
+/// [`evaluate`], handing each control's findings (and then the scanners') to `sink` as
+/// they are made, in no set order, so a run's findings need never all be in memory.
+pub fn evaluate_each<E: From<EngineError>>(
+    catalogue: &Catalogue,
+    data: &RunData,
+    now: &str,
+    mut sink: impl FnMut(Vec<StoredFinding>) -> Result<(), E>,
+) -> Result<(), E> {
+    let now_ns = now_ns(now)?;
+    let index = Index::new(data);
+    in_parallel(
+        &catalogue.controls,
+        |control| evaluate_control(control, &index, now, now_ns),
+        |findings| sink(findings?),
+    )?;
+    // Scanner results were judged by their scanner: imported as they are, no rule runs.
+    sink(crate::scan::findings(data))
+}
+
+/// Runs `work` over every item on as many threads as the machine has cores, handing each
+/// result to `sink` on the calling thread as it comes. Controls are independent (each
+/// has its own Rego engine and reads the shared index), so they spread over cores
+/// without locks; a work queue rather than fixed chunks, because one control can cost a
+/// hundred others. The first error from `sink` stops the work.
+fn in_parallel<T: Sync, R: Send, E>(
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+    mut sink: impl FnMut(R) -> Result<(), E>,
+) -> Result<(), E> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().try_for_each(|item| sink(work(item)));
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        // Bounded, so finished results wait for the sink rather than pile up.
+        let (send, receive) = std::sync::mpsc::sync_channel::<R>(threads);
+        for _ in 0..threads {
+            let send = send.clone();
+            let (next, stop, work) = (&next, &stop, &work);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    if send.send(work(item)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(send);
+        let result = receive.iter().try_for_each(&mut sink);
+        if result.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        // Dropping the receiver unblocks any worker waiting to send, so the scope ends.
+        drop(receive);
+        result
+    })
 }
 
 fn now_ns(now: &str) -> Result<i128, EngineError> {
@@ -80,17 +144,31 @@ fn now_ns(now: &str) -> Result<i128, EngineError> {
 }
 
 /// A run's data indexed by resource type, so each control reads only its own types.
+///
+/// Each record's Rego input object is built here once and shared (reference counted)
+/// by every control and scope that reads it: serialising every resource to JSON text and
+/// parsing it back, per control, was most of the evaluation time at scale.
 pub struct Index<'a> {
-    resources: BTreeMap<&'a str, Vec<&'a ResourceRecord>>,
+    resources: BTreeMap<&'a str, Vec<Entry<'a>>>,
     observed: BTreeMap<(&'a str, Scope), &'a [String]>,
     gaps: &'a [(Gap, String)],
 }
 
+/// A record and its input object (`provider`, `account`, `region`, `type`, `id`,
+/// `properties`), as rules see it in `input.resources`.
+struct Entry<'a> {
+    record: &'a ResourceRecord,
+    input: regorus::Value,
+}
+
 impl<'a> Index<'a> {
     pub fn new(data: &'a RunData) -> Self {
-        let mut resources: BTreeMap<&str, Vec<&ResourceRecord>> = BTreeMap::new();
+        let mut resources: BTreeMap<&str, Vec<Entry<'a>>> = BTreeMap::new();
         for r in &data.resources {
-            resources.entry(r.resource_type.as_str()).or_default().push(r);
+            resources.entry(r.resource_type.as_str()).or_default().push(Entry {
+                record: r,
+                input: rego_record(r),
+            });
         }
         let observed = data
             .observations
@@ -103,6 +181,37 @@ impl<'a> Index<'a> {
             gaps: &data.gaps,
         }
     }
+
+    /// The records of `types` in `scope`, with their input objects.
+    fn in_scope(&self, types: &[String], scope: &Scope) -> Vec<&Entry<'a>> {
+        types
+            .iter()
+            .flat_map(|t| self.resources.get(t.as_str()).into_iter().flatten())
+            .filter(|e| {
+                let r = e.record;
+                r.provider == scope.provider && r.account == scope.account && r.region == scope.region
+            })
+            .collect()
+    }
+}
+
+/// A record as a Rego value. Deserialising from the `serde_json` tree gives the same
+/// value as parsing its JSON text would (the rules' test cases hold either way).
+fn rego_record(r: &ResourceRecord) -> regorus::Value {
+    use serde::Deserialize;
+    let properties = regorus::Value::deserialize(&r.properties).unwrap_or(regorus::Value::Null);
+    let mut object = BTreeMap::new();
+    for (key, value) in [
+        ("provider", regorus::Value::from(r.provider.as_str())),
+        ("account", regorus::Value::from(r.account.as_str())),
+        ("region", regorus::Value::from(r.region.as_str())),
+        ("type", regorus::Value::from(r.resource_type.as_str())),
+        ("id", regorus::Value::from(r.resource_id.as_str())),
+        ("properties", properties),
+    ] {
+        object.insert(regorus::Value::from(key), value);
+    }
+    regorus::Value::from(object)
 }
 
 /// A gap hurts the controls reading one of its resource types; `*` is every type of the
@@ -156,7 +265,14 @@ pub fn evaluate_control(
     let types = &control.resource_types;
     let mut scopes: BTreeSet<Scope> = BTreeSet::new();
     for t in types {
-        scopes.extend(index.resources.get(t.as_str()).into_iter().flatten().map(|r| r.scope()));
+        scopes.extend(
+            index
+                .resources
+                .get(t.as_str())
+                .into_iter()
+                .flatten()
+                .map(|e| e.record.scope()),
+        );
         scopes.extend(index.observed.keys().filter(|(ot, _)| ot == t).map(|(_, s)| s.clone()));
     }
     scopes.extend(
@@ -170,12 +286,8 @@ pub fn evaluate_control(
     let mut engine: Option<regorus::Engine> = None;
     let mut out = Vec::new();
     for scope in scopes {
-        let resources: Vec<&ResourceRecord> = types
-            .iter()
-            .flat_map(|t| index.resources.get(t.as_str()).into_iter().flatten())
-            .filter(|r| r.provider == scope.provider && r.account == scope.account && r.region == scope.region)
-            .copied()
-            .collect();
+        let entries = index.in_scope(types, &scope);
+        let resources: Vec<&ResourceRecord> = entries.iter().map(|e| e.record).collect();
         let gaps: Vec<&(Gap, String)> = index
             .gaps
             .iter()
@@ -243,7 +355,7 @@ pub fn evaluate_control(
             Some(engine) => engine,
             None => engine.insert(compile(control)?),
         };
-        let results = run_rule(control, engine, &scope, &resources, now, now_ns);
+        let results = run_rule(control, engine, &scope, &entries, now, now_ns);
         out.extend(findings_from(control, &scope, &resources, observed, results));
     }
     Ok(out)
@@ -256,22 +368,25 @@ fn run_rule(
     control: &Control,
     engine: &mut regorus::Engine,
     scope: &Scope,
-    resources: &[&ResourceRecord],
+    entries: &[&Entry<'_>],
     now: &str,
     now_ns: i128,
 ) -> RuleResults {
-    let input = json!({
-        "scope": {"provider": scope.provider, "account": scope.account, "region": scope.region, "id": scope.to_string()},
-        "now": now,
-        "now_ns": now_ns as i64,
-        "resources": resources.iter().map(|r| json!({
-            "provider": r.provider, "account": r.account, "region": r.region,
-            "type": r.resource_type, "id": r.resource_id, "properties": r.properties,
-        })).collect::<Vec<_>>(),
-    });
-    engine
-        .set_input_json(&input.to_string())
-        .map_err(|e| format!("input: {e}"))?;
+    let text = |s: &str| regorus::Value::from(s);
+    let mut scope_object = BTreeMap::new();
+    scope_object.insert(text("provider"), text(&scope.provider));
+    scope_object.insert(text("account"), text(&scope.account));
+    scope_object.insert(text("region"), text(&scope.region));
+    scope_object.insert(text("id"), text(&scope.to_string()));
+    let mut input = BTreeMap::new();
+    input.insert(text("scope"), regorus::Value::from(scope_object));
+    input.insert(text("now"), text(now));
+    input.insert(text("now_ns"), regorus::Value::from(now_ns as i64));
+    input.insert(
+        text("resources"),
+        regorus::Value::from(entries.iter().map(|e| e.input.clone()).collect::<Vec<_>>()),
+    );
+    engine.set_input(regorus::Value::from(input));
     let value = engine
         .eval_rule(format!("data.{}.results", control.package()))
         .map_err(|e| e.to_string())?;
@@ -383,8 +498,9 @@ fn findings_from(
         .filter_map(|(_, id)| by_id.get(id.as_str()))
         .map(|r| r.resource_type.as_str())
         .collect();
+    let named: BTreeSet<&str> = best.keys().map(|(_, id)| id.as_str()).collect();
     for r in resources.iter().filter(|r| judged.contains(r.resource_type.as_str())) {
-        if !best.keys().any(|(_, id)| id == &r.resource_id) {
+        if !named.contains(r.resource_id.as_str()) {
             out.push(finding(
                 control,
                 scope,

@@ -25,7 +25,7 @@ pub enum ReportError {
     UnknownFramework(String, String),
     #[error("cannot render the HTML report: {0}")]
     Html(#[from] askama::Error),
-    #[error("cannot write the JSON report: {0}")]
+    #[error("cannot write the report: {0}")]
     Json(#[from] serde_json::Error),
     #[error("cannot write the CSV report: {0}")]
     Csv(#[from] csv::Error),
@@ -99,6 +99,26 @@ pub fn render_for(model: &ReportModel, format: Format, audience: Audience) -> Re
         (Audience::Customer, Format::Pdf) => pdf::render_customer(&customer::view(model))?,
         (Audience::Customer, Format::Csv | Format::Oscal) => return Err(ReportError::CustomerFormat(format.name())),
     })
+}
+
+/// Writes `model` in `format` for `audience` to `out`. The auditor's JSON report goes
+/// out as it is serialised, never whole in memory (a million findings make ~600 MB of
+/// it); the other formats are laid out first, then written.
+pub fn write_for(
+    model: &ReportModel,
+    format: Format,
+    audience: Audience,
+    out: &mut dyn std::io::Write,
+) -> Result<(), ReportError> {
+    if (audience, format) == (Audience::Auditor, Format::Json) {
+        serde_json::to_writer_pretty(&mut *out, &model.json())?;
+        out.write_all(b"\n").map_err(serde_json::Error::io)?;
+    } else {
+        out.write_all(&render_for(model, format, audience)?)
+            .map_err(serde_json::Error::io)?;
+    }
+    out.flush().map_err(serde_json::Error::io)?;
+    Ok(())
 }
 
 fn pretty_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {

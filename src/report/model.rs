@@ -279,11 +279,18 @@ fn requirement_status(counts: &BTreeMap<String, usize>) -> Status {
 impl ReportModel {
     /// The JSON report (DESIGN.md's contract). Deterministic: sorted, and no field
     /// depends on the time of rendering.
-    pub fn json(&self) -> Value {
-        json!({
-            "tool": {"name": "evidra", "version": crate::VERSION},
-            "organisation": self.organisation,
-            "run": {
+    ///
+    /// Serialised as it is written, finding by finding: building the whole report as one
+    /// `serde_json::Value` first doubled the memory of a large report. The keys come
+    /// out sorted at every level, as they did from that tree.
+    pub fn json(&self) -> impl Serialize + '_ {
+        JsonReport {
+            findings: SortedEach(&self.findings),
+            framework: &self.framework.id,
+            gaps: Sorted(&self.gaps),
+            organisation: &self.organisation,
+            requirements: SortedEach(&self.requirements),
+            run: json!({
                 "id": self.run.id,
                 "status": self.run.status,
                 "started_at": self.run.started_at,
@@ -292,14 +299,11 @@ impl ReportModel {
                 "manifest": self.run.manifest,
                 "prev_manifest": self.run.prev_manifest,
                 "catalogue": self.run.catalogue,
-            },
-            "framework": self.framework.id,
-            "summary": self.summary,
-            "gaps": self.gaps,
-            "findings": self.findings,
-            "unmapped_scan_findings": crate::scan::unmapped_in(self),
-            "requirements": self.requirements,
-        })
+            }),
+            summary: Sorted(&self.summary),
+            tool: json!({"name": "evidra", "version": crate::VERSION}),
+            unmapped_scan_findings: crate::scan::unmapped_in(self),
+        }
     }
 
     pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
@@ -334,4 +338,43 @@ fn exception_register(store: &Store, run: &Run, findings: &[StoredFinding]) -> R
             waived: findings.iter().filter(|f| f.status == "waived" && e.matches(f)).count(),
         })
         .collect())
+}
+
+/// The JSON report's top level; fields in key order (see [`ReportModel::json`]).
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    findings: SortedEach<'a, Finding>,
+    framework: &'a str,
+    gaps: Sorted<'a, Vec<GapView>>,
+    organisation: &'a Option<String>,
+    requirements: SortedEach<'a, RequirementView>,
+    run: Value,
+    summary: Sorted<'a, Summary>,
+    tool: Value,
+    unmapped_scan_findings: usize,
+}
+
+/// Serialises through a `serde_json::Value`, whose objects keep their keys sorted.
+struct Sorted<'a, T>(&'a T);
+
+impl<T: Serialize> Serialize for Sorted<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde_json::to_value(self.0)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
+    }
+}
+
+/// A list serialised element by element, each [`Sorted`].
+struct SortedEach<'a, T>(&'a [T]);
+
+impl<T: Serialize> Serialize for SortedEach<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            seq.serialize_element(&Sorted(item))?;
+        }
+        seq.end()
+    }
 }

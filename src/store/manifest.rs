@@ -67,7 +67,7 @@ pub(super) fn document_in(conn: &Connection, run_id: &str, status: Option<&str>)
     });
     if let Some(object) = doc.as_object_mut() {
         for (section, sql, names) in SECTIONS {
-            let hashes = hashes(&rows(conn, run_id, sql, names)?);
+            let hashes = row_hashes_in(conn, run_id, sql, names)?;
             // Only runs that carry attachments name that section, so manifests sealed
             // before it existed recompute to the same bytes.
             if section != "attachments" || !hashes.is_empty() {
@@ -134,17 +134,35 @@ pub fn hashes(rows: &[Value]) -> Vec<String> {
     hashes
 }
 
+/// The sorted hashes of the rows of `sql`, each hashed as [`rows`] would give it. One
+/// row at a time: a run of a million findings would otherwise hold a million JSON
+/// objects just to hash them.
+fn row_hashes_in(conn: &Connection, run_id: &str, sql: &str, names: &[&str]) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut hashes = Vec::new();
+    let mut rows = stmt.query(params![run_id])?;
+    while let Some(row) = rows.next()? {
+        hashes.push(canonical::sha256(&row_object(row, names)?));
+    }
+    hashes.sort();
+    Ok(hashes)
+}
+
+fn row_object(row: &rusqlite::Row<'_>, names: &[&str]) -> Result<Value, StoreError> {
+    let mut object = serde_json::Map::new();
+    for (i, name) in names.iter().enumerate() {
+        object.insert((*name).to_owned(), Value::String(row.get::<_, String>(i)?));
+    }
+    Ok(Value::Object(object))
+}
+
 /// Each row of `sql` as a JSON object of its text columns, named by `names`.
 pub(super) fn rows(conn: &Connection, run_id: &str, sql: &str, names: &[&str]) -> Result<Vec<Value>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut out = Vec::new();
     let mut rows = stmt.query(params![run_id])?;
     while let Some(row) = rows.next()? {
-        let mut object = serde_json::Map::new();
-        for (i, name) in names.iter().enumerate() {
-            object.insert((*name).to_owned(), Value::String(row.get::<_, String>(i)?));
-        }
-        out.push(Value::Object(object));
+        out.push(row_object(row, names)?);
     }
     Ok(out)
 }

@@ -25,7 +25,7 @@ pub use import::ImportedRun;
 pub use manifest::{SECTIONS, hashes as row_hashes, manifest_document};
 pub use prune::{PRUNE_OPERATION, PRUNE_SOURCE, Pruned};
 pub use read::{EvidenceMeta, RunData};
-pub use runs::{Run, RunSink, RunStatus, StoredFinding};
+pub use runs::{FindingsWriter, Run, RunSink, RunStatus, StoredFinding};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -206,28 +206,31 @@ impl Store {
 
     /// Writes the run's findings in one transaction.
     pub fn write_findings(&self, run_id: &str, findings: &[StoredFinding]) -> Result<(), StoreError> {
+        self.write_findings_with(run_id, |writer| writer.write(findings))
+    }
+
+    /// Writes findings as `produce` hands them over, all in one transaction: a run's
+    /// findings are stored whole or not at all, and never all held in memory at once.
+    /// An error from `produce` rolls back every finding it wrote.
+    pub fn write_findings_with<E: From<StoreError>>(
+        &self,
+        run_id: &str,
+        produce: impl FnOnce(&mut FindingsWriter<'_, '_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
         {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO findings (run_id, control, provider, account, region, resource_type, resource_id, status, message, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for f in findings {
-                insert.execute(params![
-                    run_id,
-                    f.control,
-                    f.provider,
-                    f.account,
-                    f.region,
-                    f.resource_type,
-                    f.resource_id,
-                    f.status,
-                    f.message,
-                    serde_json::to_string(&f.evidence).unwrap_or_default()
-                ])?;
-            }
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO findings (run_id, control, provider, account, region, resource_type, resource_id, status, message, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(StoreError::from)?;
+            produce(&mut FindingsWriter {
+                run_id,
+                insert: &mut insert,
+            })?;
         }
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(())
     }
 
@@ -286,6 +289,32 @@ impl Store {
             self.finish_run(id, RunStatus::Partial, now)?;
         }
         Ok(ids)
+    }
+}
+
+/// Inserts findings inside [`Store::write_findings_with`]'s transaction.
+pub struct FindingsWriter<'a, 'conn> {
+    run_id: &'a str,
+    insert: &'a mut rusqlite::CachedStatement<'conn>,
+}
+
+impl FindingsWriter<'_, '_> {
+    pub fn write(&mut self, findings: &[StoredFinding]) -> Result<(), StoreError> {
+        for f in findings {
+            self.insert.execute(params![
+                self.run_id,
+                f.control,
+                f.provider,
+                f.account,
+                f.region,
+                f.resource_type,
+                f.resource_id,
+                f.status,
+                f.message,
+                serde_json::to_string(&f.evidence).unwrap_or_default()
+            ])?;
+        }
+        Ok(())
     }
 }
 
