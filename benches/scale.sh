@@ -4,13 +4,20 @@
 # memory of each step. Goal: the whole of it under 10 s and 1 GiB on 2 cores.
 #
 #   benches/scale.sh [N]        (builds the release binary first)
+#
+# The collect step also prints its phases (EVIDRA_TIMINGS=1: collect, evaluate, seal).
+# KEEP=DIR keeps the generated exports and store in DIR instead of a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}"
 cargo build --release --quiet
 BIN="$PWD/target/release/evidra"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+if [ -n "${KEEP:-}" ]; then
+    WORK="$KEEP"; mkdir -p "$WORK"; rm -f "$WORK/evidra.db"*
+else
+    WORK="$(mktemp -d)"
+    trap 'rm -rf "$WORK"' EXIT
+fi
 python3 - "$WORK/exports" "$N" <<'PY'
 import json, os, sys
 out, n = sys.argv[1], int(sys.argv[2])
@@ -53,6 +60,6 @@ measure() {
     /usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$@" > /dev/null
 }
 echo "N = $N IAM users + $N Config items ($(du -sh exports | cut -f1) of exports)"
-measure "collect + evaluate" env EVIDRA_NOW=2026-11-20T00:00:00Z "$BIN" collect --source files --path exports || true
+measure "collect + evaluate" env EVIDRA_TIMINGS=1 EVIDRA_NOW=2026-11-20T00:00:00Z "$BIN" collect --source files --path exports || true
 measure "JSON report (soc2)" "$BIN" report --framework soc2 --format json -o soc2.json
 echo "findings: $(python3 -c 'import json;print(len(json.load(open("soc2.json"))["findings"]))'), store: $(du -h evidra.db | cut -f1)"

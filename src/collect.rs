@@ -69,6 +69,19 @@ pub struct Outcome {
     pub gaps: usize,
     /// Runs a killed process had left open, finished as `partial` before this one.
     pub recovered: Vec<String>,
+    /// Where the time went (`EVIDRA_TIMINGS=1` prints it): what a benchmark reads.
+    pub timings: Timings,
+}
+
+/// Wall time of each phase of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Collectors, each batch written to the store as it comes.
+    pub collect: std::time::Duration,
+    /// Reading the run back, every control, findings into the store.
+    pub evaluate: std::time::Duration,
+    /// The manifest: hashing every row, chaining, signing.
+    pub seal: std::time::Duration,
 }
 
 /// The exceptions file of a run: kept as evidence, applied to the findings.
@@ -148,6 +161,8 @@ pub async fn run_with(
         run_id: run.id.clone(),
         collected_at: started_at.clone(),
     };
+    let clock = std::time::Instant::now();
+    let mut timings = Timings::default();
     for collector in collectors {
         if let Err(source) = collector.collect(&ctx, &sink).await {
             store.finish_run(&run.id, RunStatus::Failed, &crate::time_fmt::now())?;
@@ -183,18 +198,22 @@ pub async fn run_with(
         }
         None => None,
     };
+    timings.collect = clock.elapsed();
     let (findings, gaps) = evaluate_into(store, catalogue, &run, exceptions)?;
+    timings.evaluate = clock.elapsed() - timings.collect;
     let status = if gaps > 0 {
         RunStatus::Partial
     } else {
         RunStatus::Complete
     };
     let run = store.finish_run(&run.id, status, &crate::time_fmt::now())?;
+    timings.seal = clock.elapsed() - timings.collect - timings.evaluate;
     Ok(Outcome {
         run,
         findings,
         gaps,
         recovered,
+        timings,
     })
 }
 
@@ -209,9 +228,10 @@ fn evaluate_into(
     exceptions: Option<(&[Exception], String)>,
 ) -> Result<(usize, usize), RunError> {
     let data = store.run_data(&run.id)?;
+    let gaps = data.gaps.len();
     let mut count = 0;
     store.write_findings_with(&run.id, |writer| {
-        engine::evaluate_each(catalogue, &data, &run.evaluated_at, |mut findings| {
+        engine::evaluate_owned(catalogue, data, &run.evaluated_at, |mut findings| {
             if let Some((exceptions, sha)) = &exceptions {
                 crate::exceptions::apply(&mut findings, exceptions, &run.evaluated_at, sha);
             }
@@ -220,5 +240,5 @@ fn evaluate_into(
         })
     })?;
     store.set_catalogue(&run.id, &catalogue.hash)?;
-    Ok((count, data.gaps.len()))
+    Ok((count, gaps))
 }

@@ -358,6 +358,15 @@ fn run(cli: Cli) -> Result<u8> {
                 outcome.gaps,
                 outcome.run.manifest.as_deref().unwrap_or("-")
             );
+            if std::env::var_os("EVIDRA_TIMINGS").is_some_and(|v| v == "1") {
+                let t = outcome.timings;
+                eprintln!(
+                    "timings: collect {:.2} s, evaluate {:.2} s, seal {:.2} s",
+                    t.collect.as_secs_f64(),
+                    t.evaluate.as_secs_f64(),
+                    t.seal.as_secs_f64()
+                );
+            }
             println!("{}", outcome.run.id);
             if fail_on == Some(FailOn::Overdue) && overdue_gate(&store, &catalogue, &outcome.run, &config)? {
                 return Ok(EXIT_GATE);

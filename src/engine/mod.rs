@@ -76,17 +76,50 @@ pub fn evaluate_each<E: From<EngineError>>(
     catalogue: &Catalogue,
     data: &RunData,
     now: &str,
+    sink: impl FnMut(Vec<StoredFinding>) -> Result<(), E>,
+) -> Result<(), E> {
+    let scanned = crate::scan::findings(data);
+    evaluate_index(catalogue, &Index::new(data), scanned, now, sink)
+}
+
+/// [`evaluate_each`] over data it may take apart: each record's properties are freed as
+/// soon as its Rego value is built, so the two copies never coexist in memory.
+pub fn evaluate_owned<E: From<EngineError>>(
+    catalogue: &Catalogue,
+    mut data: RunData,
+    now: &str,
+    sink: impl FnMut(Vec<StoredFinding>) -> Result<(), E>,
+) -> Result<(), E> {
+    let scanned = crate::scan::findings(&data);
+    let mut keys = Interner::default();
+    let inputs = data
+        .resources
+        .iter_mut()
+        .map(|r| {
+            let input = rego_record(r, &mut keys);
+            r.properties = Value::Null;
+            input
+        })
+        .collect();
+    drop(keys);
+    evaluate_index(catalogue, &Index::with_inputs(&data, inputs), scanned, now, sink)
+}
+
+fn evaluate_index<E: From<EngineError>>(
+    catalogue: &Catalogue,
+    index: &Index<'_>,
+    scanned: Vec<StoredFinding>,
+    now: &str,
     mut sink: impl FnMut(Vec<StoredFinding>) -> Result<(), E>,
 ) -> Result<(), E> {
     let now_ns = now_ns(now)?;
-    let index = Index::new(data);
     in_parallel(
         &catalogue.controls,
-        |control| evaluate_control(control, &index, now, now_ns),
+        |control| evaluate_control(control, index, now, now_ns),
         |findings| sink(findings?),
     )?;
     // Scanner results were judged by their scanner: imported as they are, no rule runs.
-    sink(crate::scan::findings(data))
+    sink(scanned)
 }
 
 /// Runs `work` over every item on as many threads as the machine has cores, handing each
@@ -163,12 +196,20 @@ struct Entry<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(data: &'a RunData) -> Self {
+        let mut keys = Interner::default();
+        let inputs = data.resources.iter().map(|r| rego_record(r, &mut keys)).collect();
+        Self::with_inputs(data, inputs)
+    }
+
+    /// Indexes `data` whose records' Rego values are `inputs` (in the same order), so
+    /// that a caller who owns the data can free each record's properties once converted.
+    fn with_inputs(data: &'a RunData, inputs: Vec<regorus::Value>) -> Self {
         let mut resources: BTreeMap<&str, Vec<Entry<'a>>> = BTreeMap::new();
-        for r in &data.resources {
-            resources.entry(r.resource_type.as_str()).or_default().push(Entry {
-                record: r,
-                input: rego_record(r),
-            });
+        for (r, input) in data.resources.iter().zip(inputs) {
+            resources
+                .entry(r.resource_type.as_str())
+                .or_default()
+                .push(Entry { record: r, input });
         }
         let observed = data
             .observations
@@ -195,23 +236,59 @@ impl<'a> Index<'a> {
     }
 }
 
-/// A record as a Rego value. Deserialising from the `serde_json` tree gives the same
-/// value as parsing its JSON text would (the rules' test cases hold either way).
-fn rego_record(r: &ResourceRecord) -> regorus::Value {
-    use serde::Deserialize;
-    let properties = regorus::Value::deserialize(&r.properties).unwrap_or(regorus::Value::Null);
+/// A record as a Rego value.
+fn rego_record(r: &ResourceRecord, keys: &mut Interner) -> regorus::Value {
     let mut object = BTreeMap::new();
     for (key, value) in [
-        ("provider", regorus::Value::from(r.provider.as_str())),
-        ("account", regorus::Value::from(r.account.as_str())),
-        ("region", regorus::Value::from(r.region.as_str())),
-        ("type", regorus::Value::from(r.resource_type.as_str())),
+        ("provider", keys.get(&r.provider)),
+        ("account", keys.get(&r.account)),
+        ("region", keys.get(&r.region)),
+        ("type", keys.get(&r.resource_type)),
         ("id", regorus::Value::from(r.resource_id.as_str())),
-        ("properties", properties),
+        ("properties", to_rego(&r.properties, keys)),
     ] {
-        object.insert(regorus::Value::from(key), value);
+        object.insert(keys.get(key), value);
     }
     regorus::Value::from(object)
+}
+
+/// Object keys (and the few repeated names above), allocated once for the whole run:
+/// a hundred thousand records of one type share their thirty keys instead of each
+/// holding its own copies, which was most of the engine's memory at scale.
+#[derive(Default)]
+struct Interner(std::collections::HashMap<String, regorus::Value>);
+
+impl Interner {
+    fn get(&mut self, text: &str) -> regorus::Value {
+        if let Some(value) = self.0.get(text) {
+            return value.clone();
+        }
+        let value = regorus::Value::from(text);
+        self.0.insert(text.to_owned(), value.clone());
+        value
+    }
+}
+
+/// A JSON value as Rego sees it: the same value `regorus` makes of the JSON text (whole
+/// numbers as integers, others as floats), with interned keys.
+fn to_rego(value: &Value, keys: &mut Interner) -> regorus::Value {
+    match value {
+        Value::Null => regorus::Value::Null,
+        Value::Bool(b) => regorus::Value::from(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => regorus::Value::from(u),
+            (None, Some(i), _) => regorus::Value::from(i),
+            (None, None, Some(f)) => regorus::Value::from(f),
+            (None, None, None) => regorus::Value::Null,
+        },
+        Value::String(s) => regorus::Value::from(s.as_str()),
+        Value::Array(items) => regorus::Value::from(items.iter().map(|v| to_rego(v, keys)).collect::<Vec<_>>()),
+        Value::Object(map) => regorus::Value::from(
+            map.iter()
+                .map(|(k, v)| (keys.get(k), to_rego(v, keys)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
+    }
 }
 
 /// A gap hurts the controls reading one of its resource types; `*` is every type of the
