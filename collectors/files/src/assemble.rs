@@ -15,18 +15,20 @@ use crate::model::{Cited, ConfigRegion, IamAccount, config_records, iam_records}
 
 const COLLECTOR: &str = "files";
 
-pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str) -> Result<Batch, CollectError> {
+/// Takes `parsed` by value so that the large parts (Config items) move into records.
+pub fn batch(_label: &str, parsed: Vec<(&SourceFile, Content)>, collected_at: &str) -> Result<Batch, CollectError> {
     let mut out = Batch::default();
     let mut iam: BTreeMap<String, IamAccount> = BTreeMap::new();
     let mut config: BTreeMap<(String, String), ConfigRegion> = BTreeMap::new();
-    let known = known_accounts(parsed);
+    let known = known_accounts(&parsed);
     let mut azure = crate::azure_export::AzureImport::default();
     let mut scans = crate::scanners::Collected::default();
 
     for (file, content) in parsed {
+        let kind = content.kind();
         let path = file.path.to_string_lossy().replace('\\', "/");
         // Azure exports may hold secrets: their evidence is the file with those masked.
-        let (bytes, media) = match content {
+        let (bytes, media) = match &content {
             Content::Azure(export) => export.evidence(file),
             _ => (file.bytes.clone(), media_type(file, content.kind()).to_owned()),
         };
@@ -41,8 +43,8 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
             bytes,
         );
         match content {
-            Content::Azure(export) => azure.add(file, export, &evidence.sha256)?,
-            Content::Scan(_, scan) => scans.add(scan, &evidence.sha256, &path),
+            Content::Azure(export) => azure.add(file, &export, &evidence.sha256)?,
+            Content::Scan(_, scan) => scans.add(&scan, &evidence.sha256, &path),
             Content::CredentialReport(report) => {
                 let account = single_account(
                     file,
@@ -130,7 +132,8 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
             }
             Content::ConfigSnapshot(snapshot) => {
                 let mut scopes = BTreeSet::new();
-                for item in snapshot.items.iter().filter(|i| i.is_current()) {
+                let snapshot_id = snapshot.id;
+                for item in snapshot.items.into_iter().filter(|i| i.is_current()) {
                     let scope = (item.account.clone(), item.region.clone());
                     let resource_type = aws_config::resource_type(&item.config_type);
                     let region = config.entry(scope.clone()).or_default();
@@ -145,8 +148,8 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
                         account: item.account.clone(),
                         region: item.region.clone(),
                         resource_type,
-                        resource_id: item.arn.clone().unwrap_or_else(|| item.resource_id.clone()),
-                        properties: item.properties.clone(),
+                        resource_id: item.arn.unwrap_or(item.resource_id),
+                        properties: item.properties,
                         evidence: vec![evidence.sha256.clone()],
                     });
                 }
@@ -168,13 +171,13 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
                             ),
                         ));
                     }
-                    region.snapshot = Some((snapshot.id.clone(), Cited::new(&evidence.sha256, &path, ())));
+                    region.snapshot = Some((snapshot_id.clone(), Cited::new(&evidence.sha256, &path, ())));
                 }
             }
             Content::ConfigRecorders(list) | Content::ConfigRecorderStatus(list) | Content::ConfigList(_, list) => {
-                let scope = config_scope(file, list, &known)?;
+                let scope = config_scope(file, &list, &known)?;
                 let region = config.entry(scope.clone()).or_default();
-                let slot = match content.kind() {
+                let slot = match kind {
                     Kind::ConfigRecorders => &mut region.recorders,
                     Kind::ConfigRecorderStatus => &mut region.statuses,
                     Kind::DeliveryChannels => &mut region.delivery_channels,
@@ -186,7 +189,7 @@ pub fn batch(_label: &str, parsed: &[(&SourceFile, Content)], collected_at: &str
                         file,
                         format!(
                             "a second {} for account {} region {} (the first is {})",
-                            content.kind().operation(),
+                            kind.operation(),
                             scope.0,
                             scope.1,
                             first.path

@@ -33,23 +33,28 @@ impl Item {
     }
 }
 
-pub fn snapshot(value: Value) -> Result<Snapshot, String> {
+/// The items are moved out of `value`, not copied: a snapshot of 100,000 items is
+/// hundreds of megabytes as a JSON tree.
+pub fn snapshot(mut value: Value) -> Result<Snapshot, String> {
     let id = value.get("configSnapshotId").and_then(Value::as_str).map(str::to_owned);
-    let items = match value.get("configurationItems") {
+    let items = match value.get_mut("configurationItems").map(Value::take) {
         Some(Value::Array(items)) => items,
         Some(_) => return Err("`configurationItems` is not an array".into()),
         None => return Err("configuration snapshot has no `configurationItems`".into()),
     };
     let items = items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, item)| self::item(item).map_err(|e| format!("`configurationItems[{i}]`: {e}")))
         .collect::<Result<_, _>>()?;
     Ok(Snapshot { id, items })
 }
 
-pub fn item(value: &Value) -> Result<Item, String> {
-    let object = value.as_object().ok_or("not an object")?;
+pub fn item(value: Value) -> Result<Item, String> {
+    let Value::Object(mut properties) = value else {
+        return Err("not an object".into());
+    };
+    let object = &properties;
     let field = |key: &str| -> Result<String, String> {
         object
             .get(key)
@@ -58,7 +63,11 @@ pub fn item(value: &Value) -> Result<Item, String> {
             .ok_or_else(|| format!("no `{key}`"))
     };
     let account = field("awsAccountId").or_else(|_| field("accountId"))?;
-    let mut properties = object.clone();
+    let region = field("awsRegion")?;
+    let config_type = field("resourceType")?;
+    let resource_id = field("resourceId")?;
+    let arn = field("ARN").or_else(|_| field("arn")).ok();
+    let status = field("configurationItemStatus").unwrap_or_else(|_| "OK".into());
     properties.remove("relatedEvents");
     if let Some(configuration) = properties.get_mut("configuration") {
         unstring(configuration);
@@ -75,11 +84,11 @@ pub fn item(value: &Value) -> Result<Item, String> {
     }
     Ok(Item {
         account,
-        region: field("awsRegion")?,
-        config_type: field("resourceType")?,
-        resource_id: field("resourceId")?,
-        arn: field("ARN").or_else(|_| field("arn")).ok(),
-        status: field("configurationItemStatus").unwrap_or_else(|_| "OK".into()),
+        region,
+        config_type,
+        resource_id,
+        arn,
+        status,
         properties: Value::Object(properties),
     })
 }
@@ -185,7 +194,7 @@ mod tests {
 
     #[test]
     fn stringified_configuration_is_parsed() {
-        let item = item(&serde_json::json!({
+        let item = item(serde_json::json!({
             "awsAccountId": "123456789012", "awsRegion": "us-east-1", "resourceType": "AWS::S3::Bucket",
             "resourceId": "b", "configuration": "{\"name\":\"b\"}",
             "supplementaryConfiguration": {"BucketVersioningConfiguration": "{\"status\":\"Enabled\"}"}

@@ -139,5 +139,5 @@ pub fn import(label: &str, files: &[SourceFile], collected_at: &str) -> Result<B
         let content = detect::parse(file)?;
         parsed.push((file, content));
     }
-    assemble::batch(label, &parsed, collected_at)
+    assemble::batch(label, parsed, collected_at)
 }
