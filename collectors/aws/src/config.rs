@@ -393,7 +393,7 @@ async fn list_and_read(reader: &mut Reader, client: &Client, config_type: &str, 
                     "availabilityZone": item.availability_zone(), "resourceCreationTime": date(item.resource_creation_time()),
                     "configuration": item.configuration(), "supplementaryConfiguration": item.supplementary_configuration(),
                 });
-                let Ok(item) = aws_config::item(&json) else { continue };
+                let Ok(item) = aws_config::item(json) else { continue };
                 if !item.is_current() {
                     continue;
                 }
