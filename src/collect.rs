@@ -74,7 +74,7 @@ pub struct Outcome {
 }
 
 /// Wall time of each phase of a run.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Timings {
     /// Collectors, each batch written to the store as it comes.
     pub collect: std::time::Duration,
@@ -82,6 +82,9 @@ pub struct Timings {
     pub evaluate: std::time::Duration,
     /// The manifest: hashing every row, chaining, signing.
     pub seal: std::time::Duration,
+    /// Each control's evaluation, slowest first (they run side by side, so these add up
+    /// to more than `evaluate`).
+    pub controls: engine::ControlTimes,
 }
 
 /// The exceptions file of a run: kept as evidence, applied to the findings.
@@ -199,7 +202,8 @@ pub async fn run_with(
         None => None,
     };
     timings.collect = clock.elapsed();
-    let (findings, gaps) = evaluate_into(store, catalogue, &run, exceptions)?;
+    let (findings, gaps, controls) = evaluate_into(store, catalogue, &run, exceptions)?;
+    timings.controls = controls;
     timings.evaluate = clock.elapsed() - timings.collect;
     let status = if gaps > 0 {
         RunStatus::Partial
@@ -226,19 +230,21 @@ fn evaluate_into(
     catalogue: &Catalogue,
     run: &Run,
     exceptions: Option<(&[Exception], String)>,
-) -> Result<(usize, usize), RunError> {
+) -> Result<(usize, usize, engine::ControlTimes), RunError> {
     let data = store.run_data(&run.id)?;
     let gaps = data.gaps.len();
     let mut count = 0;
+    let mut times = Vec::new();
     store.write_findings_with(&run.id, |writer| {
-        engine::evaluate_owned(catalogue, data, &run.evaluated_at, |mut findings| {
+        times = engine::evaluate_owned(catalogue, data, &run.evaluated_at, |mut findings| {
             if let Some((exceptions, sha)) = &exceptions {
                 crate::exceptions::apply(&mut findings, exceptions, &run.evaluated_at, sha);
             }
             count += findings.len();
             writer.write(&findings).map_err(RunError::from)
-        })
+        })?;
+        Ok::<_, RunError>(())
     })?;
     store.set_catalogue(&run.id, &catalogue.hash)?;
-    Ok((count, gaps))
+    Ok((count, gaps, times))
 }

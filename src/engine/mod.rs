@@ -77,10 +77,14 @@ pub fn evaluate_each<E: From<EngineError>>(
     data: &RunData,
     now: &str,
     sink: impl FnMut(Vec<StoredFinding>) -> Result<(), E>,
-) -> Result<(), E> {
+) -> Result<ControlTimes, E> {
     let scanned = crate::scan::findings(data);
     evaluate_index(catalogue, &Index::new(data), scanned, now, sink)
 }
+
+/// How long each control took to evaluate (its ID and wall time), slowest first: where a
+/// slow run's time went, and what a control's author should look at.
+pub type ControlTimes = Vec<(String, std::time::Duration)>;
 
 /// [`evaluate_each`] over data it may take apart: each record's properties are freed as
 /// soon as its Rego value is built, so the two copies never coexist in memory.
@@ -89,7 +93,7 @@ pub fn evaluate_owned<E: From<EngineError>>(
     mut data: RunData,
     now: &str,
     sink: impl FnMut(Vec<StoredFinding>) -> Result<(), E>,
-) -> Result<(), E> {
+) -> Result<ControlTimes, E> {
     let scanned = crate::scan::findings(&data);
     let mut keys = Interner::default();
     let inputs = data
@@ -111,15 +115,25 @@ fn evaluate_index<E: From<EngineError>>(
     scanned: Vec<StoredFinding>,
     now: &str,
     mut sink: impl FnMut(Vec<StoredFinding>) -> Result<(), E>,
-) -> Result<(), E> {
+) -> Result<ControlTimes, E> {
     let now_ns = now_ns(now)?;
+    let mut times = Vec::new();
     in_parallel(
         &catalogue.controls,
-        |control| evaluate_control(control, index, now, now_ns),
-        |findings| sink(findings?),
+        |control| {
+            let started = std::time::Instant::now();
+            let findings = evaluate_control(control, index, now, now_ns);
+            (control.id.clone(), started.elapsed(), findings)
+        },
+        |(id, took, findings)| {
+            times.push((id, took));
+            sink(findings?)
+        },
     )?;
     // Scanner results were judged by their scanner: imported as they are, no rule runs.
-    sink(scanned)
+    sink(scanned)?;
+    times.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(times)
 }
 
 /// Runs `work` over every item on as many threads as the machine has cores, handing each

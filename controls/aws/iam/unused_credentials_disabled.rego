@@ -22,47 +22,51 @@ credentials(report) := array.concat(
 )
 
 # Idle days and a description, for a credential whose dates are known.
-idle(c) := {"days": age_days(c.used), "text": sprintf("%s last used %d days ago", [c.what, age_days(c.used)])} if is_string(c.used)
-
-idle(c) := {"days": age_days(c.since[0]), "text": sprintf("%s never used, created %d days ago", [c.what, age_days(c.since[0])])} if {
-	not is_string(c.used)
-	count(c.since) > 0
+idle(c) := {"days": d, "text": sprintf("%s last used %d days ago", [c.what, d])} if {
+	is_string(c.used)
+	d := age_days(c.used)
 }
 
-undated(report) := [c.what | some c in credentials(report); not idle(c)]
-
-stale(report) := [i.text | some c in credentials(report); i := idle(c); i.days >= max_idle_days]
-
-fresh(report) := [i.text | some c in credentials(report); i := idle(c); i.days < max_idle_days]
+idle(c) := {"days": d, "text": sprintf("%s never used, created %d days ago", [c.what, d])} if {
+	not is_string(c.used)
+	count(c.since) > 0
+	d := age_days(c.since[0])
+}
 
 results contains {"resource": r.id, "status": "error", "message": "the credential report was not collected for this user"} if {
 	some r in input.resources
 	not r.properties.credential_report
 }
 
-results contains {"resource": r.id, "status": "not_applicable", "message": "no console password and no active access key"} if {
+# Each user's credentials are listed and dated once (this rule is the costliest of the
+# catalogue on large accounts: it runs per user, per credential).
+results contains object.union({"resource": r.id}, verdict(credentials(report))) if {
 	some r in input.resources
 	report := r.properties.credential_report
-	count(credentials(report)) == 0
 }
 
-results contains {"resource": r.id, "status": "fail", "message": sprintf("unused for %d+ days but still enabled: %s", [max_idle_days, concat("; ", stale(report))])} if {
-	some r in input.resources
-	report := r.properties.credential_report
-	count(stale(report)) > 0
+verdict(creds) := {"status": "not_applicable", "message": "no console password and no active access key"} if {
+	count(creds) == 0
 }
 
-results contains {"resource": r.id, "status": "error", "message": sprintf("no last-use or creation date in the credential report for: %s", [concat(", ", undated(report))])} if {
-	some r in input.resources
-	report := r.properties.credential_report
-	count(stale(report)) == 0
-	count(undated(report)) > 0
+verdict(creds) := outcome(stale, undated, fresh) if {
+	count(creds) > 0
+	idles := [i | some c in creds; i := idle(c)]
+	undated := [c.what | some c in creds; not idle(c)]
+	stale := [i.text | some i in idles; i.days >= max_idle_days]
+	fresh := [i.text | some i in idles; i.days < max_idle_days]
 }
 
-results contains {"resource": r.id, "status": "pass", "message": sprintf("every enabled credential used within %d days: %s", [max_idle_days, concat("; ", fresh(report))])} if {
-	some r in input.resources
-	report := r.properties.credential_report
-	count(credentials(report)) > 0
-	count(stale(report)) == 0
-	count(undated(report)) == 0
+outcome(stale, _, _) := {"status": "fail", "message": sprintf("unused for %d+ days but still enabled: %s", [max_idle_days, concat("; ", stale)])} if {
+	count(stale) > 0
+}
+
+outcome(stale, undated, _) := {"status": "error", "message": sprintf("no last-use or creation date in the credential report for: %s", [concat(", ", undated)])} if {
+	count(stale) == 0
+	count(undated) > 0
+}
+
+outcome(stale, undated, fresh) := {"status": "pass", "message": sprintf("every enabled credential used within %d days: %s", [max_idle_days, concat("; ", fresh)])} if {
+	count(stale) == 0
+	count(undated) == 0
 }
