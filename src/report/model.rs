@@ -1,6 +1,7 @@
 //! What a report says, computed once for every format.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -28,7 +29,9 @@ pub struct Finding {
     pub resource: ResourceRef,
     pub message: String,
     pub evidence: Vec<String>,
-    pub requirements: BTreeMap<String, Vec<String>>,
+    /// Shared by every finding of the control: a million findings need not hold a
+    /// million copies of the same mapping.
+    pub requirements: Arc<BTreeMap<String, Vec<String>>>,
     /// Open past its severity's remediation deadline; set only when `[deadlines]` is
     /// configured (`evidra::followup::flag_overdue`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -142,11 +145,31 @@ pub fn build(
             .into_iter()
             .map(|c| (c.id.clone(), c)),
     );
+    let exceptions = exception_register(store, run, &stored)?;
+    let mappings: BTreeMap<&str, Arc<BTreeMap<String, Vec<String>>>> = controls
+        .values()
+        .map(|c| (c.id.as_str(), Arc::new(requirement_map(c))))
+        .collect();
+    // The stored findings are consumed as they are converted, so both lists are never
+    // whole in memory at once.
     let findings: Vec<Finding> = stored
-        .iter()
-        .filter_map(|f| controls.get(&f.control).map(|c| finding(f, c)))
+        .into_iter()
+        .filter_map(|f| {
+            let control = controls.get(&f.control)?;
+            let mapping = mappings.get(f.control.as_str())?.clone();
+            Some(finding(f, control, mapping))
+        })
         .collect();
 
+    // Counted per control once, then summed per requirement.
+    let mut per_control: BTreeMap<&str, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for f in &findings {
+        *per_control
+            .entry(f.control.as_str())
+            .or_default()
+            .entry(f.status.as_str())
+            .or_default() += 1;
+    }
     let mut requirements = Vec::new();
     for requirement in &fw.requirements {
         let ids: Vec<String> = controls
@@ -155,8 +178,10 @@ pub fn build(
             .map(|c| c.id.clone())
             .collect();
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for f in findings.iter().filter(|f| ids.contains(&f.control)) {
-            *counts.entry(f.status.as_str().to_owned()).or_default() += 1;
+        for by_status in ids.iter().filter_map(|id| per_control.get(id.as_str())) {
+            for (status, n) in by_status {
+                *counts.entry((*status).to_owned()).or_default() += n;
+            }
         }
         let status = requirement_status(&counts);
         requirements.push(RequirementView {
@@ -218,7 +243,7 @@ pub fn build(
         requirements,
         evidence,
         controls,
-        exceptions: exception_register(store, run, &stored)?,
+        exceptions,
         attachments: store
             .attachments(framework, Some(run))?
             .into_iter()
@@ -236,7 +261,8 @@ pub fn build(
     })
 }
 
-fn finding(f: &StoredFinding, control: &Control) -> Finding {
+/// A control's requirements by framework, sorted.
+fn requirement_map(control: &Control) -> BTreeMap<String, Vec<String>> {
     let mut requirements = BTreeMap::new();
     for m in &control.requirements {
         requirements
@@ -248,19 +274,23 @@ fn finding(f: &StoredFinding, control: &Control) -> Finding {
         ids.sort();
         ids.dedup();
     }
+    requirements
+}
+
+fn finding(f: StoredFinding, control: &Control, requirements: Arc<BTreeMap<String, Vec<String>>>) -> Finding {
     Finding {
-        control: f.control.clone(),
         status: Status::parse(&f.status).unwrap_or(Status::Error),
         severity: control.severity.as_str().to_owned(),
         resource: ResourceRef {
-            provider: f.provider.clone(),
-            account: f.account.clone(),
-            region: f.region.clone(),
-            resource_type: f.resource_type.clone(),
-            id: f.resource_id.clone(),
+            provider: f.provider,
+            account: f.account,
+            region: f.region,
+            resource_type: f.resource_type,
+            id: f.resource_id,
         },
-        message: f.message.clone(),
-        evidence: f.evidence.clone(),
+        control: f.control,
+        message: f.message,
+        evidence: f.evidence,
         requirements,
         overdue: None,
     }
