@@ -30,12 +30,14 @@ pub struct Config {
     /// Organizations mode `organization = true`, `member_role_name`,
     /// `member_external_id`, `accounts`, `exclude_accounts`). None: the standard
     /// credential chain and region of the environment.
+    #[cfg(feature = "aws")]
     #[serde(default)]
     pub aws: Vec<evidra_collector_aws::AwsTarget>,
     /// Azure credentials and subscriptions to collect (`[[azure]]`: `subscriptions`,
     /// `credential`, `tenant_id`, `client_id`, `max_requests_per_second`, `burst`). None:
     /// the default credential (`EVIDRA_AZURE_TOKEN`, else azure_identity's) and every
     /// subscription it can see.
+    #[cfg(feature = "azure")]
     #[serde(default)]
     pub azure: Vec<evidra_collector_azure::AzureTarget>,
 }
@@ -90,6 +92,7 @@ impl Config {
             path: path.clone(),
             message: e.to_string(),
         })?;
+        #[cfg(feature = "aws")]
         for target in &config.aws {
             target.validate().map_err(|message| ConfigError::Parse {
                 path: path.clone(),
