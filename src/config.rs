@@ -88,7 +88,14 @@ impl Config {
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(ConfigError::Io { path, source }),
         };
-        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        Self::parse(&path, &text)
+    }
+
+    /// Parses the text of the config file at `path` (named in errors; relative paths
+    /// in it are made relative to its folder). The fuzz target calls this directly.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let path = path.to_path_buf();
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.clone(),
             message: e.to_string(),
         })?;
