@@ -184,6 +184,13 @@ pub struct BundleCheck {
 /// `path` only names the bundle in errors; `reader` gives its bytes.
 fn read_entries(path: &Path, reader: impl Read + Seek) -> Result<BTreeMap<String, Vec<u8>>, BundleError> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| zip_error(path, e))?;
+    // Entries that share compressed bytes (a "non-recursive zip bomb") decompress the same
+    // data once per entry: 64 entries over one deflated 64 MiB member, a 69 KB file, took
+    // more than 2 GiB to verify, and more entries take any amount. evidra never writes
+    // such a zip, so it is refused before anything is decompressed.
+    if archive.has_overlapping_files().map_err(|e| zip_error(path, e))? {
+        return Err(zip_error(path, "entries share their compressed data (overlapping entries)"));
+    }
     let mut entries = BTreeMap::new();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|e| zip_error(path, e))?;

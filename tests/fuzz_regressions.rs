@@ -2,7 +2,8 @@
 //! parser, minimised, each named after what it found. Each must now give a result or a
 //! clear error, quickly and in bounded memory.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use evidra_collector_files::scanners::sarif;
 use evidra_collector_files::{SourceFile, import};
@@ -61,4 +62,79 @@ fn sarif_nested_arguments_through_the_files_import() {
     };
     let batch = import("exports", &[file], "2026-11-20T00:00:00Z").expect("imports");
     assert!(!batch.resources.is_empty());
+}
+
+/// A zip whose central directory lists `count` entries that all point at one local
+/// entry: `size` zero bytes, deflated. Each listed entry decompresses the same bytes.
+fn overlapping_zip(count: u16, size: u32) -> Vec<u8> {
+    let zeros = vec![0u8; size as usize];
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate.write_all(&zeros).unwrap();
+    let compressed = deflate.finish().unwrap();
+    let mut crc = flate2::Crc::new();
+    crc.update(&zeros);
+    let (crc, compressed_size) = (crc.sum(), u32::try_from(compressed.len()).unwrap());
+    let name = b"evidence/a";
+    let mut zip = Vec::new();
+    zip.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+    for half in [20u16, 0, 8, 0, 0] {
+        zip.extend_from_slice(&half.to_le_bytes()); // version, flags, deflate, time, date
+    }
+    for word in [crc, compressed_size, size] {
+        zip.extend_from_slice(&word.to_le_bytes());
+    }
+    zip.extend_from_slice(&u16::try_from(name.len()).unwrap().to_le_bytes());
+    zip.extend_from_slice(&0u16.to_le_bytes());
+    zip.extend_from_slice(name);
+    zip.extend_from_slice(&compressed);
+    let directory_start = u32::try_from(zip.len()).unwrap();
+    for i in 0..count {
+        let name = format!("evidence/{i:04}");
+        zip.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        for half in [20u16, 20, 0, 8, 0, 0] {
+            zip.extend_from_slice(&half.to_le_bytes()); // made by, needed, flags, deflate, time, date
+        }
+        for word in [crc, compressed_size, size] {
+            zip.extend_from_slice(&word.to_le_bytes());
+        }
+        zip.extend_from_slice(&u16::try_from(name.len()).unwrap().to_le_bytes());
+        for half in [0u16, 0, 0, 0] {
+            zip.extend_from_slice(&half.to_le_bytes()); // extra, comment, disk, internal attributes
+        }
+        zip.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+        zip.extend_from_slice(&0u32.to_le_bytes()); // every entry's local header: offset 0
+        zip.extend_from_slice(name.as_bytes());
+    }
+    let directory_size = u32::try_from(zip.len()).unwrap() - directory_start;
+    zip.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    for half in [0u16, 0, count, count] {
+        zip.extend_from_slice(&half.to_le_bytes());
+    }
+    zip.extend_from_slice(&directory_size.to_le_bytes());
+    zip.extend_from_slice(&directory_start.to_le_bytes());
+    zip.extend_from_slice(&0u16.to_le_bytes());
+    zip
+}
+
+#[test]
+fn bundle_entries_sharing_compressed_data_are_refused() {
+    // verify-bundle read every listed entry into memory: 64 entries over one deflated
+    // 64 MiB member (a 69 KB file) took more than 2 GiB, and more entries any amount.
+    // Kept small here (64 x 1 MiB) so that a regression fails rather than exhausts memory.
+    let zip = overlapping_zip(64, 1 << 20);
+    assert!(zip.len() < 10 * 1024);
+    let err = evidra::bundle::verify_bytes(Path::new("bomb.zip"), &zip).expect_err("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains("bomb.zip") && message.contains("overlapping"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bundle_with_one_entry_over_its_own_data_is_read() {
+    // The same layout with one entry is an ordinary zip: only sharing is refused.
+    let zip = overlapping_zip(1, 1 << 20);
+    let check = evidra::bundle::verify_bytes(Path::new("one.zip"), &zip).expect("a readable zip");
+    assert_eq!(check.problems, ["manifest.json is missing"]);
 }
