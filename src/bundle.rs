@@ -189,7 +189,10 @@ fn read_entries(path: &Path, reader: impl Read + Seek) -> Result<BTreeMap<String
     // more than 2 GiB to verify, and more entries take any amount. evidra never writes
     // such a zip, so it is refused before anything is decompressed.
     if archive.has_overlapping_files().map_err(|e| zip_error(path, e))? {
-        return Err(zip_error(path, "entries share their compressed data (overlapping entries)"));
+        return Err(zip_error(
+            path,
+            "entries share their compressed data (overlapping entries)",
+        ));
     }
     let mut entries = BTreeMap::new();
     for i in 0..archive.len() {

@@ -10,7 +10,10 @@ use evidra::catalogue::Catalogue;
 use libfuzzer_sys::fuzz_target;
 
 const FRAMEWORKS: [(&str, &str); 2] = [
-    ("frameworks/soc2.toml", include_str!("../../controls/frameworks/soc2.toml")),
+    (
+        "frameworks/soc2.toml",
+        include_str!("../../controls/frameworks/soc2.toml"),
+    ),
     (
         "frameworks/iso27001.toml",
         include_str!("../../controls/frameworks/iso27001.toml"),
