@@ -138,3 +138,31 @@ fn bundle_with_one_entry_over_its_own_data_is_read() {
     let check = evidra::bundle::verify_bytes(Path::new("one.zip"), &zip).expect("a readable zip");
     assert_eq!(check.problems, ["manifest.json is missing"]);
 }
+
+#[test]
+fn rego_deeply_nested_brackets_are_refused_not_parsed_for_minutes() {
+    // regorus's parser is exponential in bracket nesting: 20 nested `[` in a rule took
+    // 30 to 45 s to load (the `control` target's timeout); 30 would take years.
+    let frameworks = ["soc2", "iso27001"].map(|f| {
+        let rel = format!("frameworks/{f}.toml");
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("controls").join(&rel)).unwrap();
+        (rel, text)
+    });
+    let control =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("controls/aws/iam/root_mfa.toml")).unwrap();
+    let rego = format!(
+        "package controls.aws.iam.root_mfa\n\n# [[[[ in a comment and \"[[[[\" in a string do not count\nx if {{\n\tnot{} 1\n}}\n",
+        "[".repeat(30)
+    );
+    let started = std::time::Instant::now();
+    let err = evidra::catalogue::Catalogue::from_texts(frameworks.into_iter().chain([
+        ("aws/iam/root_mfa.toml".to_owned(), control),
+        ("aws/iam/root_mfa.rego".to_owned(), rego),
+    ]))
+    .expect_err("refused");
+    assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
+    assert_eq!(
+        err.to_string(),
+        "aws/iam/root_mfa.rego:5: brackets nested more than 12 deep"
+    );
+}
