@@ -63,6 +63,6 @@ for target in "${targets[@]}"; do
     if [[ " ${failed[*]-} " == *" $target "* ]]; then
         result="FAILED (see fuzz/artifacts/$target/, log $log)"
     fi
-    printf '%-24s %14s %8s  %s\n' "$target" "${execs:-?}" "${took:-$seconds}" "$result"
+    printf '%-24s %14s %8s  %s\n' "$target" "${execs:-?}" "${took:-?}" "$result"
 done
 [ "${#failed[@]}" -eq 0 ]
