@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "aws")]
 use evidra_collector_aws::{AwsCollector, AwsTarget};
+#[cfg(feature = "azure")]
 use evidra_collector_azure::{AzureCollector, AzureTarget};
 use evidra_collector_core::{Batch, CollectContext, CollectError, Collector, Evidence, EvidenceSource, ProgressHandle};
 use evidra_collector_files::FilesCollector;
@@ -36,7 +38,9 @@ pub enum RunError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     Files,
+    #[cfg(feature = "aws")]
     Aws,
+    #[cfg(feature = "azure")]
     Azure,
 }
 
@@ -45,8 +49,10 @@ pub enum SourceKind {
 pub struct SourceOptions {
     pub path: Option<PathBuf>,
     /// `[[aws]]` entries of `evidra.toml`; none means the standard chain and region.
+    #[cfg(feature = "aws")]
     pub aws: Vec<AwsTarget>,
     /// `[[azure]]` entries; none means the default credential and every visible subscription.
+    #[cfg(feature = "azure")]
     pub azure: Vec<AzureTarget>,
 }
 
@@ -56,7 +62,9 @@ pub fn collector_for(kind: SourceKind, options: &SourceOptions) -> Result<Box<dy
         SourceKind::Files => Box::new(FilesCollector::from_dir(
             options.path.clone().ok_or(RunError::MissingPath)?,
         )),
+        #[cfg(feature = "aws")]
         SourceKind::Aws => Box::new(AwsCollector::new(options.aws.clone())),
+        #[cfg(feature = "azure")]
         SourceKind::Azure => Box::new(AzureCollector::new(options.azure.clone())),
     })
 }

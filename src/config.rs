@@ -30,12 +30,14 @@ pub struct Config {
     /// Organizations mode `organization = true`, `member_role_name`,
     /// `member_external_id`, `accounts`, `exclude_accounts`). None: the standard
     /// credential chain and region of the environment.
+    #[cfg(feature = "aws")]
     #[serde(default)]
     pub aws: Vec<evidra_collector_aws::AwsTarget>,
     /// Azure credentials and subscriptions to collect (`[[azure]]`: `subscriptions`,
     /// `credential`, `tenant_id`, `client_id`, `max_requests_per_second`, `burst`). None:
     /// the default credential (`EVIDRA_AZURE_TOKEN`, else azure_identity's) and every
     /// subscription it can see.
+    #[cfg(feature = "azure")]
     #[serde(default)]
     pub azure: Vec<evidra_collector_azure::AzureTarget>,
 }
@@ -86,10 +88,18 @@ impl Config {
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(ConfigError::Io { path, source }),
         };
-        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        Self::parse(&path, &text)
+    }
+
+    /// Parses the text of the config file at `path` (named in errors; relative paths
+    /// in it are made relative to its folder). The fuzz target calls this directly.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let path = path.to_path_buf();
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.clone(),
             message: e.to_string(),
         })?;
+        #[cfg(feature = "aws")]
         for target in &config.aws {
             target.validate().map_err(|message| ConfigError::Parse {
                 path: path.clone(),

@@ -88,6 +88,22 @@ impl Catalogue {
         build(files)
     }
 
+    /// A catalogue from files in memory: (path relative to the catalogue's root, as in
+    /// `controls/`, and text). The fuzz target loads controls this way.
+    pub fn from_texts(texts: impl IntoIterator<Item = (String, String)>) -> Result<Self, CatalogueError> {
+        let mut files: Vec<File> = texts
+            .into_iter()
+            .map(|(rel, text)| File {
+                display: rel.clone(),
+                rel,
+                text,
+            })
+            .collect();
+        // As `read_dir` does, so the result does not depend on the order given.
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        build(files)
+    }
+
     pub fn control(&self, id: &str) -> Option<&Control> {
         self.controls.iter().find(|c| c.id == id)
     }

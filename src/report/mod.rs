@@ -10,6 +10,10 @@ pub mod customer;
 pub mod html;
 pub mod model;
 pub mod oscal;
+#[cfg(feature = "pdf")]
+pub mod pdf;
+#[cfg(not(feature = "pdf"))]
+#[path = "pdf_disabled.rs"]
 pub mod pdf;
 pub mod period;
 
