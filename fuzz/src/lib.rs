@@ -36,3 +36,24 @@ pub fn text(bytes: &[u8]) -> Option<&str> {
         .ok()
         .map(|t| t.trim_start_matches('\u{feff}').trim_start())
 }
+
+/// The body of the three Azure export targets (they differ only in their seeds): masks
+/// secrets, which must keep a parsing document parsing (else a valid export would be
+/// refused), recognises the export, then imports it as a file of a folder.
+pub fn azure_export(data: &[u8]) {
+    let masked = evidra_collector_files::azure::mask_json(data);
+    if serde_json::from_slice::<serde_json::Value>(data).is_ok() {
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&masked.bytes).is_ok(),
+            "masking secrets broke a JSON document"
+        );
+    }
+    if let (Some(text), Some(value)) = (self::text(data), self::json(data)) {
+        let file = SourceFile {
+            path: AZURE_PATH.into(),
+            bytes: data.to_vec(),
+        };
+        let _ = evidra_collector_files::azure_export::detect(&file, text, &value);
+    }
+    import(AZURE_PATH, data);
+}
