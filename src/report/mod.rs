@@ -29,8 +29,10 @@ pub enum ReportError {
     UnknownFramework(String, String),
     #[error("cannot render the HTML report: {0}")]
     Html(#[from] askama::Error),
-    #[error("cannot write the report: {0}")]
+    #[error("cannot write the JSON report: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("cannot write the report: {0}")]
+    Io(#[from] std::io::Error),
     #[error("cannot write the CSV report: {0}")]
     Csv(#[from] csv::Error),
     #[error("cannot lay out the PDF report ({template}): {message}")]
@@ -116,12 +118,11 @@ pub fn write_for(
 ) -> Result<(), ReportError> {
     if (audience, format) == (Audience::Auditor, Format::Json) {
         serde_json::to_writer_pretty(&mut *out, &model.json())?;
-        out.write_all(b"\n").map_err(serde_json::Error::io)?;
+        out.write_all(b"\n")?;
     } else {
-        out.write_all(&render_for(model, format, audience)?)
-            .map_err(serde_json::Error::io)?;
+        out.write_all(&render_for(model, format, audience)?)?;
     }
-    out.flush().map_err(serde_json::Error::io)?;
+    out.flush()?;
     Ok(())
 }
 
