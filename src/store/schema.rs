@@ -117,6 +117,24 @@ ALTER TABLE runs ADD COLUMN public_key TEXT;
 ALTER TABLE runs ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN chained_prev TEXT;
 "#,
+    r#"
+-- `blobs` was a WITHOUT ROWID table, whose B-tree key is the whole row: a lookup by hash
+-- that passed a blob larger than a page read the blob's every overflow page to compare
+-- keys, so `verify` (one lookup per finding) of a 20,000-user run read its 19 MB
+-- credential report 200,000 times and did not end. As a rowid table the hash lives in
+-- a small index and the bytes are read only when asked for.
+CREATE TABLE blobs_by_rowid (
+    sha256 TEXT PRIMARY KEY,
+    bytes  BLOB NOT NULL
+);
+INSERT INTO blobs_by_rowid (sha256, bytes) SELECT sha256, bytes FROM blobs;
+DROP TABLE blobs;
+ALTER TABLE blobs_by_rowid RENAME TO blobs;
+CREATE TRIGGER blobs_no_delete BEFORE DELETE ON blobs
+    BEGIN SELECT RAISE(ABORT, 'evidence blobs are append-only'); END;
+CREATE TRIGGER blobs_no_update BEFORE UPDATE ON blobs
+    BEGIN SELECT RAISE(ABORT, 'evidence blobs are append-only'); END;
+"#,
 ];
 
 /// Tables whose rows belong to a run and freeze with it.
@@ -141,7 +159,16 @@ pub fn prepare(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     // WAL: readers (reports) never block the collector, and a crash never corrupts.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Off while migrating: rebuilding a table that others reference (blobs) drops it
+    // first, which foreign keys refuse. The copy is exact, so no reference breaks.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    // Every insert into a table with a trigger opens a statement journal (to undo that
+    // one statement if the trigger aborts it); on disk that is a temporary file written
+    // for each of a million findings: a third of a large run's system time (perf on
+    // benches/scale.sh). It holds only the pages one statement changes, a few for an
+    // insert. The store's queries read in primary-key order, so no large sort spills
+    // into temporary storage either.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
@@ -151,7 +178,14 @@ pub fn prepare(conn: &Connection, path: &Path) -> Result<(), StoreError> {
             known,
         });
     }
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    migrate(conn, version as usize, MIGRATIONS.len())?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Applies migrations `from..to`, each in its own transaction.
+fn migrate(conn: &Connection, from: usize, to: usize) -> Result<(), StoreError> {
+    for (index, migration) in MIGRATIONS.iter().enumerate().take(to).skip(from) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(migration)?;
         match index {
@@ -163,4 +197,56 @@ pub fn prepare(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+    }
+
+    /// Regression: `blobs` was a WITHOUT ROWID table, so finding a blob by its hash
+    /// compared keys that held the whole blob, reading every overflow page of a large
+    /// one; `verify` of a 20,000-user run never ended.
+    #[test]
+    fn blob_lookups_by_hash_use_an_index_not_the_blob_rows() {
+        let conn = Connection::open_in_memory().unwrap();
+        prepare(&conn, Path::new(":memory:")).unwrap();
+        let plan = plan(&conn, "SELECT 1 FROM blobs WHERE sha256 = 'x'");
+        assert!(plan.contains("COVERING INDEX"), "{plan}");
+    }
+
+    #[test]
+    fn a_store_made_before_the_blob_rebuild_keeps_its_blobs_and_their_guards() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, 0, 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO blobs VALUES ('aa', x'0102');
+             INSERT INTO runs (id, started_at, evaluated_at, status, sources) VALUES ('r', 't', 't', 'running', '[]');
+             INSERT INTO evidence VALUES ('r', 'aa', 'c', 'o', 's', 't', 'text/plain');",
+        )
+        .unwrap();
+        prepare(&conn, Path::new(":memory:")).unwrap();
+        let bytes: Vec<u8> = conn
+            .query_row("SELECT bytes FROM blobs WHERE sha256 = 'aa'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(bytes, vec![1, 2]);
+        assert!(conn.execute("DELETE FROM blobs", []).is_err(), "append-only");
+        assert!(
+            conn.execute("UPDATE blobs SET bytes = x'00'", []).is_err(),
+            "append-only"
+        );
+        // Evidence still refers to blobs by hash, and foreign keys are back on.
+        let missing = conn.execute(
+            "INSERT INTO evidence VALUES ('r', 'bb', 'c', 'o', 's', 't', 'text/plain')",
+            [],
+        );
+        assert!(missing.is_err(), "evidence citing a missing blob is refused");
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
 }
