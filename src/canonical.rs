@@ -6,44 +6,80 @@
 use serde_json::Value;
 
 pub fn to_string(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(256);
     write(value, &mut out);
-    out
+    into_string(out)
 }
 
-fn write(value: &Value, out: &mut String) {
+/// Appends the canonical form of `value` to `out`.
+///
+/// Strings and numbers are written by serde_json itself (the same escapes and number
+/// forms as `Value::to_string`), straight into the buffer: building a `String` per key
+/// and scalar was most of the time spent storing and hashing a large run.
+pub fn write(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+            out.push(b'{');
+            // serde_json's map is sorted already unless a dependency turns on its
+            // `preserve_order` feature; sort only then.
+            if map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b) {
+                for (i, (key, value)) in map.iter().enumerate() {
+                    member(i, key, value, out);
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write(&map[key], out);
+            } else {
+                let mut members: Vec<(&String, &Value)> = map.iter().collect();
+                members.sort_by(|a, b| a.0.cmp(b.0));
+                for (i, (key, value)) in members.into_iter().enumerate() {
+                    member(i, key, value, out);
+                }
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => scalar_to(scalar, out),
     }
+}
+
+fn member(index: usize, key: &str, value: &Value, out: &mut Vec<u8>) {
+    if index > 0 {
+        out.push(b',');
+    }
+    string_to(key, out);
+    out.push(b':');
+    write(value, out);
+}
+
+/// Appends `text` as a JSON string.
+pub fn string_to(text: &str, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail, and a `&str` always serialises.
+    let _ = serde_json::to_writer(out, text);
+}
+
+fn scalar_to(value: &Value, out: &mut Vec<u8>) {
+    // As above: a Vec never fails, and a JSON scalar always serialises.
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// The canonical bytes as text. They are always UTF-8 (made of serde_json's output and
+/// ASCII punctuation); the lossy branch is never taken.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// SHA-256 (hex) of the canonical form of `value`.
 pub fn sha256(value: &Value) -> String {
-    evidra_collector_core::sha256_hex(to_string(value).as_bytes())
+    let mut out = Vec::with_capacity(256);
+    write(value, &mut out);
+    evidra_collector_core::sha256_hex(&out)
 }
 
 #[cfg(test)]
@@ -57,5 +93,23 @@ mod tests {
             super::to_string(&v),
             r#"{"a":{"c":"x","d":[1,{"y":null,"z":0}]},"b":1}"#
         );
+    }
+
+    #[test]
+    fn strings_and_numbers_are_written_as_serde_json_writes_them() {
+        let v = json!({"q\"uote\n": "tab\t \u{1} é \u{2028}", "n": [-0.5, 1e300, 18446744073709551615u64, -9223372036854775808i64]});
+        let mut expected = String::from("{");
+        let mut keys: Vec<_> = v.as_object().unwrap().iter().collect();
+        keys.sort_by(|a, b| a.0.cmp(b.0));
+        for (i, (k, val)) in keys.into_iter().enumerate() {
+            if i > 0 {
+                expected.push(',');
+            }
+            expected.push_str(&serde_json::Value::String(k.clone()).to_string());
+            expected.push(':');
+            expected.push_str(&val.to_string());
+        }
+        expected.push('}');
+        assert_eq!(super::to_string(&v), expected);
     }
 }

@@ -138,13 +138,33 @@ pub fn hashes(rows: &[Value]) -> Vec<String> {
 /// row at a time: a run of a million findings would otherwise hold a million JSON
 /// objects just to hash them.
 fn row_hashes_in(conn: &Connection, run_id: &str, sql: &str, names: &[&str]) -> Result<Vec<String>, StoreError> {
+    // The canonical form of a row is the object of its named columns (all text), keys
+    // sorted: written here column by column, straight from SQLite's buffers, with the
+    // bytes `canonical::sha256(&row_object(..))` hashes (a test holds the two equal).
+    let mut order: Vec<(usize, &str)> = names.iter().copied().enumerate().collect();
+    order.sort_by(|a, b| a.1.cmp(b.1));
     let mut stmt = conn.prepare_cached(sql)?;
     let mut hashes = Vec::new();
     let mut rows = stmt.query(params![run_id])?;
+    let mut buffer = Vec::with_capacity(1024);
     while let Some(row) = rows.next()? {
-        hashes.push(canonical::sha256(&row_object(row, names)?));
+        buffer.clear();
+        buffer.push(b'{');
+        for (n, (column, name)) in order.iter().enumerate() {
+            if n > 0 {
+                buffer.push(b',');
+            }
+            canonical::string_to(name, &mut buffer);
+            buffer.push(b':');
+            let text = row.get_ref(*column)?.as_str().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(*column, rusqlite::types::Type::Text, Box::new(e))
+            })?;
+            canonical::string_to(text, &mut buffer);
+        }
+        buffer.push(b'}');
+        hashes.push(evidra_collector_core::sha256_hex(&buffer));
     }
-    hashes.sort();
+    hashes.sort_unstable();
     Ok(hashes)
 }
 
@@ -235,5 +255,33 @@ pub(super) fn columns(section: &str) -> Vec<&'static str> {
             "added_by",
             "added_at",
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streaming row hash (sealing a run) and the hash of the row as an object
+    /// (verifying a bundle) must agree byte for byte, escapes included.
+    #[test]
+    fn streamed_row_hashes_equal_the_hashes_of_row_objects() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (run_id TEXT, b TEXT, a TEXT, c TEXT)")
+            .unwrap();
+        for (b, a, c) in [
+            ("x", "y", "z"),
+            ("quote \" and \\", "tab\t new\nline \u{1}", "é ✓ \u{2028}"),
+            ("", "[\"list\"]", "{\"k\": 1}"),
+        ] {
+            conn.execute("INSERT INTO t VALUES ('r', ?1, ?2, ?3)", params![b, a, c])
+                .unwrap();
+        }
+        let sql = "SELECT b, a, c FROM t WHERE run_id = ?1";
+        let names = ["b", "a", "c"];
+        let streamed = row_hashes_in(&conn, "r", sql, &names).unwrap();
+        let objects = hashes(&rows(&conn, "r", sql, &names).unwrap());
+        assert_eq!(streamed, objects);
+        assert_eq!(streamed.len(), 3);
     }
 }
