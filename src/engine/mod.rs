@@ -33,9 +33,20 @@ pub enum EngineError {
 /// The resource type of scope-level findings (no single resource is concerned).
 pub const SCOPE_TYPE: &str = "scope";
 
+/// A control's rule compiled to a program of regorus's Rego virtual machine (RVM).
+///
+/// The VM runs the same rule about twice as fast as regorus's tree-walking interpreter
+/// at a hundred thousand resources (benches/scale.sh), and gives the same results: every
+/// built-in control's test cases pass under it, and the scale estate's findings are
+/// byte-identical. A program is shared (reference counted) by every scope it runs in.
+#[derive(Clone)]
+pub struct Rule {
+    program: std::sync::Arc<regorus::rvm::program::Program>,
+}
+
 /// Compiles a control's rule, checking it declares `package controls.<id>` and a
 /// `results` rule.
-pub fn compile(control: &Control) -> Result<regorus::Engine, EngineError> {
+pub fn compile(control: &Control) -> Result<Rule, EngineError> {
     let err = |message: String| EngineError::Rule {
         file: control.rego_source.clone(),
         message,
@@ -56,7 +67,27 @@ pub fn compile(control: &Control) -> Result<regorus::Engine, EngineError> {
     if !control.rego.contains("results") {
         return Err(err("defines no `results` rule".into()));
     }
-    Ok(engine)
+    let entry = format!("{expected}.results");
+    let policy = engine
+        .compile_with_entrypoint(&entry.as_str().into())
+        .map_err(|e| err(e.to_string()))?;
+    let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(&policy, &[entry.as_str()])
+        .map_err(|e| err(format!("cannot be compiled: {e}")))?;
+    Ok(Rule { program })
+}
+
+impl Rule {
+    /// Runs the rule over `input`, giving the value of its `results`.
+    fn run(&self, input: regorus::Value) -> Result<regorus::Value, String> {
+        let mut vm = regorus::rvm::vm::RegoVM::new();
+        // The VM's default budget (25,000 instructions) is for one request's policy, not a
+        // rule over every resource of an account; a rule cannot loop (Rego has no
+        // recursion), so its work is bounded by its input.
+        vm.set_max_instructions(usize::MAX);
+        vm.load_program(self.program.clone());
+        vm.set_input(input);
+        vm.execute().map_err(|e| e.to_string())
+    }
 }
 
 /// Evaluates every control of `catalogue` over one run's data, at time `now`.
@@ -374,7 +405,7 @@ pub fn evaluate_control(
             .map(|(g, _)| g.scope.clone()),
     );
 
-    let mut engine: Option<regorus::Engine> = None;
+    let mut rule: Option<Rule> = None;
     let mut out = Vec::new();
     for scope in scopes {
         let entries = index.in_scope(types, &scope);
@@ -442,11 +473,11 @@ pub fn evaluate_control(
             continue;
         }
 
-        let engine = match &mut engine {
-            Some(engine) => engine,
-            None => engine.insert(compile(control)?),
+        let rule = match &rule {
+            Some(rule) => rule,
+            None => rule.insert(compile(control)?),
         };
-        let results = run_rule(control, engine, &scope, &entries, now, now_ns);
+        let results = run_rule(rule, &scope, &entries, now, now_ns);
         out.extend(findings_from(control, &scope, &resources, observed, results));
     }
     Ok(out)
@@ -455,14 +486,7 @@ pub fn evaluate_control(
 /// One result of a rule: `Ok((resource, type, status, message))` or the rule's failure.
 type RuleResults = Result<Vec<(String, Option<String>, String, String)>, String>;
 
-fn run_rule(
-    control: &Control,
-    engine: &mut regorus::Engine,
-    scope: &Scope,
-    entries: &[&Entry<'_>],
-    now: &str,
-    now_ns: i128,
-) -> RuleResults {
+fn run_rule(rule: &Rule, scope: &Scope, entries: &[&Entry<'_>], now: &str, now_ns: i128) -> RuleResults {
     let text = |s: &str| regorus::Value::from(s);
     let mut scope_object = BTreeMap::new();
     scope_object.insert(text("provider"), text(&scope.provider));
@@ -477,27 +501,35 @@ fn run_rule(
         text("resources"),
         regorus::Value::from(entries.iter().map(|e| e.input.clone()).collect::<Vec<_>>()),
     );
-    engine.set_input(regorus::Value::from(input));
-    let value = engine
-        .eval_rule(format!("data.{}.results", control.package()))
-        .map_err(|e| e.to_string())?;
-    let text = value.to_json_str().map_err(|e| e.to_string())?;
-    let parsed: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let items = match parsed {
-        Value::Array(items) => items,
-        Value::Null => Vec::new(),
-        other => return Err(format!("`results` must be a set of objects, got {other}")),
+    let value = rule.run(regorus::Value::from(input))?;
+    let items: Vec<&regorus::Value> = match &value {
+        regorus::Value::Set(items) => items.iter().collect(),
+        regorus::Value::Array(items) => items.iter().collect(),
+        regorus::Value::Undefined | regorus::Value::Null => Vec::new(),
+        other => return Err(format!("`results` must be a set of objects, got {}", json_text(other))),
     };
     items
         .into_iter()
         .map(|item| {
-            let field = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_owned);
-            let resource = field("resource").ok_or_else(|| format!("a result has no `resource`: {item}"))?;
-            let status = field("status").ok_or_else(|| format!("a result has no `status`: {item}"))?;
+            let field = |key: &str| match item {
+                regorus::Value::Object(fields) => match fields.get(&regorus::Value::from(key)) {
+                    Some(regorus::Value::String(s)) => Some(s.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let missing = |key: &str| format!("a result has no `{key}`: {}", json_text(item));
+            let resource = field("resource").ok_or_else(|| missing("resource"))?;
+            let status = field("status").ok_or_else(|| missing("status"))?;
             let message = field("message").unwrap_or_default();
             Ok((resource, field("type"), status, message))
         })
         .collect()
+}
+
+/// A rule's value as JSON text, for messages about a malformed result.
+fn json_text(value: &regorus::Value) -> String {
+    value.to_json_str().unwrap_or_else(|_| format!("{value:?}"))
 }
 
 fn findings_from(
