@@ -148,9 +148,9 @@ pub fn controls(data: &RunData) -> Vec<Control> {
 pub fn controls_for_report(
     store: &crate::store::Store,
     run: &str,
-    findings: &[StoredFinding],
+    has_scanner_findings: bool,
 ) -> Result<Vec<Control>, crate::store::StoreError> {
-    if !findings.iter().any(|f| f.control.starts_with(PREFIX)) {
+    if !has_scanner_findings {
         return Ok(Vec::new());
     }
     Ok(controls(&store.run_data(run)?))

@@ -117,8 +117,13 @@ pub fn write_for(
     out: &mut dyn std::io::Write,
 ) -> Result<(), ReportError> {
     if (audience, format) == (Audience::Auditor, Format::Json) {
-        serde_json::to_writer_pretty(&mut *out, &model.json())?;
-        out.write_all(b"\n")?;
+        // serde_json writes token by token; buffered here, those small writes are direct
+        // calls instead of one dynamic call each through `out`.
+        use std::io::Write as _;
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+        serde_json::to_writer_pretty(&mut buffered, &model.json())?;
+        buffered.write_all(b"\n")?;
+        buffered.flush()?;
     } else {
         out.write_all(&render_for(model, format, audience)?)?;
     }

@@ -9,33 +9,39 @@ use serde_json::{Value, json};
 use super::ReportError;
 use crate::catalogue::{Catalogue, Control, Framework};
 use crate::engine::Status;
+use crate::exceptions::Exception;
 use crate::store::{EvidenceMeta, Run, Store, StoredFinding};
 
+/// Fields in the order of their JSON names, so the JSON report's keys come out sorted
+/// without going through a sorted map (as [`Finding`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceRef {
-    pub provider: String,
     pub account: String,
+    pub id: String,
+    pub provider: String,
     pub region: String,
     #[serde(rename = "type")]
     pub resource_type: String,
-    pub id: String,
 }
 
+/// Fields in the order of their JSON names: the JSON report writes a million findings
+/// straight from this struct with its keys sorted, where making a sorted map of each
+/// first was a third of the report's time (`finding_keys_serialise_sorted` holds it).
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub control: String,
-    pub status: Status,
-    pub severity: String,
-    pub resource: ResourceRef,
-    pub message: String,
     pub evidence: Vec<String>,
-    /// Shared by every finding of the control: a million findings need not hold a
-    /// million copies of the same mapping.
-    pub requirements: Arc<BTreeMap<String, Vec<String>>>,
+    pub message: String,
     /// Open past its severity's remediation deadline; set only when `[deadlines]` is
     /// configured (`evidra::followup::flag_overdue`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overdue: Option<bool>,
+    /// Shared by every finding of the control: a million findings need not hold a
+    /// million copies of the same mapping.
+    pub requirements: Arc<BTreeMap<String, Vec<String>>>,
+    pub resource: ResourceRef,
+    pub severity: String,
+    pub status: Status,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,7 +137,7 @@ pub fn build(
         let known: Vec<&str> = catalogue.frameworks.keys().map(String::as_str).collect();
         return Err(ReportError::UnknownFramework(framework.to_owned(), known.join(", ")));
     };
-    let stored = store.findings(&run.id)?;
+    let (count, scanned) = store.finding_count(&run.id, crate::scan::PREFIX)?;
     let mut controls: BTreeMap<String, Control> = catalogue
         .controls
         .iter()
@@ -141,25 +147,36 @@ pub fn build(
     // Imported scanner findings, mapped to this framework or not: unmapped ones are listed
     // too (with no requirement of it), never dropped.
     controls.extend(
-        crate::scan::controls_for_report(store, &run.id, &stored)?
+        crate::scan::controls_for_report(store, &run.id, scanned)?
             .into_iter()
             .map(|c| (c.id.clone(), c)),
     );
-    let exceptions = exception_register(store, run, &stored)?;
+    let mut exceptions = exception_register(store, run)?;
     let mappings: BTreeMap<&str, Arc<BTreeMap<String, Vec<String>>>> = controls
         .values()
         .map(|c| (c.id.as_str(), Arc::new(requirement_map(c))))
         .collect();
-    // The stored findings are consumed as they are converted, so both lists are never
-    // whole in memory at once.
-    let findings: Vec<Finding> = stored
-        .into_iter()
-        .filter_map(|f| {
-            let control = controls.get(&f.control)?;
-            let mapping = mappings.get(f.control.as_str())?.clone();
-            Some(finding(f, control, mapping))
-        })
-        .collect();
+    // Read one at a time and converted as read: the stored list is never in memory
+    // beside the report's (a million findings held twice was most of a large report's
+    // memory).
+    let mut findings: Vec<Finding> = Vec::with_capacity(count);
+    store.findings_each(&run.id, |f| {
+        if f.status == "waived" {
+            for (exception, view) in exceptions.iter_mut() {
+                if exception.matches(&f) {
+                    view.waived += 1;
+                }
+            }
+        }
+        let Some(control) = controls.get(&f.control) else {
+            return;
+        };
+        if let Some(mapping) = mappings.get(f.control.as_str()) {
+            findings.push(finding(f, control, mapping.clone()));
+        }
+    })?;
+    findings.shrink_to_fit();
+    let exceptions: Vec<ExceptionView> = exceptions.into_iter().map(|(_, view)| view).collect();
 
     // Counted per control once, then summed per requirement.
     let mut per_control: BTreeMap<&str, BTreeMap<&'static str, usize>> = BTreeMap::new();
@@ -315,7 +332,7 @@ impl ReportModel {
     /// out sorted at every level, as they did from that tree.
     pub fn json(&self) -> impl Serialize + '_ {
         JsonReport {
-            findings: SortedEach(&self.findings),
+            findings: &self.findings,
             framework: &self.framework.id,
             gaps: Sorted(&self.gaps),
             organisation: &self.organisation,
@@ -342,8 +359,8 @@ impl ReportModel {
 }
 
 /// The run's exceptions (from the exceptions file it kept as evidence), with their state
-/// at the run's evaluation time and how many of its findings each waived.
-fn exception_register(store: &Store, run: &Run, findings: &[StoredFinding]) -> Result<Vec<ExceptionView>, ReportError> {
+/// at the run's evaluation time; `waived` is counted by the caller over the findings.
+fn exception_register(store: &Store, run: &Run) -> Result<Vec<(Exception, ExceptionView)>, ReportError> {
     let Some(record) = store
         .evidence(&run.id)?
         .into_iter()
@@ -356,16 +373,19 @@ fn exception_register(store: &Store, run: &Run, findings: &[StoredFinding]) -> R
     // and `verify` says so: the register is then shown empty rather than guessed.
     let exceptions = crate::exceptions::parse(&record.scope, &String::from_utf8_lossy(&bytes)).unwrap_or_default();
     Ok(exceptions
-        .iter()
-        .map(|e| ExceptionView {
-            control: e.control.clone(),
-            resource: e.resource.clone(),
-            justification: e.justification.clone(),
-            approved_by: e.approved_by.clone(),
-            approved_on: e.approved_on.clone(),
-            expires: e.expires.clone(),
-            state: e.state_at(&run.evaluated_at).to_owned(),
-            waived: findings.iter().filter(|f| f.status == "waived" && e.matches(f)).count(),
+        .into_iter()
+        .map(|e| {
+            let view = ExceptionView {
+                control: e.control.clone(),
+                resource: e.resource.clone(),
+                justification: e.justification.clone(),
+                approved_by: e.approved_by.clone(),
+                approved_on: e.approved_on.clone(),
+                expires: e.expires.clone(),
+                state: e.state_at(&run.evaluated_at).to_owned(),
+                waived: 0,
+            };
+            (e, view)
         })
         .collect())
 }
@@ -373,7 +393,7 @@ fn exception_register(store: &Store, run: &Run, findings: &[StoredFinding]) -> R
 /// The JSON report's top level; fields in key order (see [`ReportModel::json`]).
 #[derive(Serialize)]
 struct JsonReport<'a> {
-    findings: SortedEach<'a, Finding>,
+    findings: &'a [Finding],
     framework: &'a str,
     gaps: Sorted<'a, Vec<GapView>>,
     organisation: &'a Option<String>,
@@ -406,5 +426,40 @@ impl<T: Serialize> Serialize for SortedEach<'_, T> {
             seq.serialize_element(&Sorted(item))?;
         }
         seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON report writes findings as they serialise; their keys must be sorted at
+    /// every level, as a sorted map would write them.
+    #[test]
+    fn finding_keys_serialise_sorted() {
+        let mut requirements = BTreeMap::new();
+        requirements.insert("soc2".to_owned(), vec!["CC6.1".to_owned()]);
+        let mut finding = Finding {
+            control: "aws.iam.root_mfa".into(),
+            evidence: vec!["ab".into()],
+            message: "m".into(),
+            overdue: None,
+            requirements: Arc::new(requirements),
+            resource: ResourceRef {
+                account: "1".into(),
+                id: "arn".into(),
+                provider: "aws".into(),
+                region: "global".into(),
+                resource_type: "aws.iam.account".into(),
+            },
+            severity: "high".into(),
+            status: Status::Fail,
+        };
+        for overdue in [None, Some(true)] {
+            finding.overdue = overdue;
+            let direct = serde_json::to_string(&finding).unwrap();
+            let sorted = serde_json::to_value(&finding).unwrap().to_string();
+            assert_eq!(direct, sorted);
+        }
     }
 }

@@ -188,7 +188,8 @@ pub fn build(
     // described by the runs that imported them (the latest description wins).
     let mut scanner_controls: BTreeMap<String, crate::catalogue::Control> = BTreeMap::new();
     for (r, (_, list)) in runs.iter().zip(&findings) {
-        for c in crate::scan::controls_for_report(store, &r.id, list)? {
+        let scanned = list.iter().any(|f| f.control.starts_with(crate::scan::PREFIX));
+        for c in crate::scan::controls_for_report(store, &r.id, scanned)? {
             scanner_controls.insert(c.id.clone(), c);
         }
     }

@@ -138,27 +138,57 @@ impl Store {
 
     /// The run's findings, sorted (control, resource).
     pub fn findings(&self, run_id: &str) -> Result<Vec<StoredFinding>, StoreError> {
+        let mut findings = Vec::new();
+        self.findings_each(run_id, |f| findings.push(f))?;
+        Ok(findings)
+    }
+
+    /// Hands the run's findings to `each` one at a time, sorted (control, resource), so
+    /// that a caller keeping something else of them never holds the stored list too.
+    pub fn findings_each(&self, run_id: &str, mut each: impl FnMut(StoredFinding)) -> Result<(), StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT control, provider, account, region, resource_type, resource_id, status, message, evidence FROM findings WHERE run_id = ?1 \
              ORDER BY control, provider, account, region, resource_type, resource_id",
         )?;
-        let findings = stmt
-            .query_map(params![run_id], |r| {
-                Ok(StoredFinding {
-                    control: r.get(0)?,
-                    provider: r.get(1)?,
-                    account: r.get(2)?,
-                    region: r.get(3)?,
-                    resource_type: r.get(4)?,
-                    resource_id: r.get(5)?,
-                    status: r.get(6)?,
-                    message: r.get(7)?,
-                    evidence: json_list(&r.get::<_, String>(8)?),
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(findings)
+        let mut rows = stmt.query(params![run_id])?;
+        while let Some(r) = rows.next()? {
+            each(StoredFinding {
+                control: r.get(0)?,
+                provider: r.get(1)?,
+                account: r.get(2)?,
+                region: r.get(3)?,
+                resource_type: r.get(4)?,
+                resource_id: r.get(5)?,
+                status: r.get(6)?,
+                message: r.get(7)?,
+                evidence: json_list(&r.get::<_, String>(8)?),
+            });
+        }
+        Ok(())
+    }
+
+    /// How many findings the run has, and whether any came from a scanner import
+    /// (control IDs starting with `prefix`).
+    pub fn finding_count(&self, run_id: &str, prefix: &str) -> Result<(usize, bool), StoreError> {
+        let conn = self.conn();
+        let count: i64 = conn.query_row(
+            "SELECT count(*) FROM findings WHERE run_id = ?1",
+            params![run_id],
+            |r| r.get(0),
+        )?;
+        // A range over the primary key (IDs with the prefix sort between it and the prefix
+        // with its last character incremented): a seek, not a scan of every finding.
+        let mut after = prefix.to_owned();
+        if let Some(last) = after.pop() {
+            after.push(char::from_u32(u32::from(last) + 1).unwrap_or(char::MAX));
+        }
+        let prefixed: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM findings WHERE run_id = ?1 AND control >= ?2 AND control < ?3)",
+            params![run_id, prefix, after],
+            |r| r.get(0),
+        )?;
+        Ok((usize::try_from(count).unwrap_or_default(), prefixed))
     }
 
     /// The run's evidence records (no bytes), sorted by hash.
