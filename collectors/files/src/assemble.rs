@@ -16,7 +16,7 @@ use crate::model::{Cited, ConfigRegion, IamAccount, config_records, iam_records}
 const COLLECTOR: &str = "files";
 
 /// Takes `parsed` by value so that the large parts (Config items) move into records.
-pub fn batch(_label: &str, parsed: Vec<(&SourceFile, Content)>, collected_at: &str) -> Result<Batch, CollectError> {
+pub fn batch(_label: &str, parsed: Vec<(SourceFile, Content)>, collected_at: &str) -> Result<Batch, CollectError> {
     let mut out = Batch::default();
     let mut iam: BTreeMap<String, IamAccount> = BTreeMap::new();
     let mut config: BTreeMap<(String, String), ConfigRegion> = BTreeMap::new();
@@ -24,14 +24,20 @@ pub fn batch(_label: &str, parsed: Vec<(&SourceFile, Content)>, collected_at: &s
     let mut azure = crate::azure_export::AzureImport::default();
     let mut scans = crate::scanners::Collected::default();
 
-    for (file, content) in parsed {
+    for (mut source, content) in parsed {
         let kind = content.kind();
-        let path = file.path.to_string_lossy().replace('\\', "/");
+        let path = source.path.to_string_lossy().replace('\\', "/");
         // Azure exports may hold secrets: their evidence is the file with those masked.
         let (bytes, media) = match &content {
-            Content::Azure(export) => export.evidence(file),
-            _ => (file.bytes.clone(), media_type(file, content.kind()).to_owned()),
+            Content::Azure(export) => export.evidence(&source),
+            // Otherwise the file's bytes are its evidence: moved, not copied, so a large
+            // export is held once. Only its path is read below.
+            _ => {
+                let media = media_type(&source, content.kind()).to_owned();
+                (std::mem::take(&mut source.bytes), media)
+            }
         };
+        let file = &source;
         let evidence = Evidence::new(
             EvidenceSource {
                 collector: COLLECTOR.into(),
@@ -269,7 +275,7 @@ fn observe(observed: &mut BTreeMap<&'static str, BTreeSet<String>>, types: &[&'s
 }
 
 /// Accounts each folder's files name, for files that name none themselves.
-fn known_accounts(parsed: &[(&SourceFile, Content)]) -> BTreeMap<String, BTreeSet<String>> {
+fn known_accounts(parsed: &[(SourceFile, Content)]) -> BTreeMap<String, BTreeSet<String>> {
     let mut known: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (file, content) in parsed {
         let accounts: Vec<String> = match content {
