@@ -13,24 +13,17 @@ stale(r) := [sprintf("key %d last rotated %d days ago", [key.number, age_days(ke
 	age_days(key) > max_age_days
 ]
 
-results contains {"resource": r.id, "status": "error", "message": "the credential report was not collected for this user"} if {
+# Each user is judged once: its active and stale keys are listed once.
+results contains object.union({"resource": r.id}, verdict(r)) if {
 	some r in input.resources
+}
+
+verdict(r) := {"status": "error", "message": "the credential report was not collected for this user"} if {
 	not r.properties.credential_report
-}
+} else := rotation(active(r), stale(r))
 
-results contains {"resource": r.id, "status": "not_applicable", "message": "no active access key"} if {
-	some r in input.resources
-	r.properties.credential_report
-	count(active(r)) == 0
-}
-
-results contains {"resource": r.id, "status": "pass", "message": sprintf("%d active key(s), all rotated within %d days", [count(active(r)), max_age_days])} if {
-	some r in input.resources
-	count(active(r)) > 0
-	count(stale(r)) == 0
-}
-
-results contains {"resource": r.id, "status": "fail", "message": sprintf("%s (limit %d)", [concat("; ", stale(r)), max_age_days])} if {
-	some r in input.resources
-	count(stale(r)) > 0
-}
+rotation(keys, late) := {"status": "not_applicable", "message": "no active access key"} if {
+	count(keys) == 0
+} else := {"status": "pass", "message": sprintf("%d active key(s), all rotated within %d days", [count(keys), max_age_days])} if {
+	count(late) == 0
+} else := {"status": "fail", "message": sprintf("%s (limit %d)", [concat("; ", late), max_age_days])}

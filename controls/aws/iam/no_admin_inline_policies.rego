@@ -30,34 +30,19 @@ admin(p) := [pol.name |
 	full_admin(st)
 ]
 
-results contains {"resource": r.id, "status": "error", "message": sprintf("the account authorization details were not collected for this %s", [kind(r)])} if {
+# Each principal is judged once: its admin and unreadable policies are listed once.
+results contains object.union({"resource": r.id}, verdict(r)) if {
 	some r in input.resources
+}
+
+verdict(r) := {"status": "error", "message": sprintf("the account authorization details were not collected for this %s", [kind(r)])} if {
 	not collected(r.properties)
-}
+} else := inline(r, admin(r.properties), unreadable(r.properties))
 
-results contains {"resource": r.id, "status": "pass", "message": sprintf("the %s has no inline policy", [kind(r)])} if {
-	some r in input.resources
-	collected(r.properties)
+inline(r, found, broken) := {"status": "pass", "message": sprintf("the %s has no inline policy", [kind(r)])} if {
 	count(r.properties.inline_policies) == 0
-}
-
-results contains {"resource": r.id, "status": "pass", "message": sprintf("no inline policy of the %s allows \"*\" on \"*\" (%d checked)", [kind(r), count(r.properties.inline_policies)])} if {
-	some r in input.resources
-	collected(r.properties)
-	count(r.properties.inline_policies) > 0
-	count(admin(r.properties)) == 0
-	count(unreadable(r.properties)) == 0
-}
-
-results contains {"resource": r.id, "status": "error", "message": sprintf("inline policy document not readable: %s", [concat(", ", unreadable(r.properties))])} if {
-	some r in input.resources
-	collected(r.properties)
-	count(admin(r.properties)) == 0
-	count(unreadable(r.properties)) > 0
-}
-
-results contains {"resource": r.id, "status": "fail", "message": sprintf("inline policy %s of the %s allows action \"*\" on resource \"*\" (full administrator)", [concat(", ", {n | some n in admin(r.properties)}), kind(r)])} if {
-	some r in input.resources
-	collected(r.properties)
-	count(admin(r.properties)) > 0
-}
+} else := {"status": "fail", "message": sprintf("inline policy %s of the %s allows action \"*\" on resource \"*\" (full administrator)", [concat(", ", {n | some n in found}), kind(r)])} if {
+	count(found) > 0
+} else := {"status": "error", "message": sprintf("inline policy document not readable: %s", [concat(", ", broken)])} if {
+	count(broken) > 0
+} else := {"status": "pass", "message": sprintf("no inline policy of the %s allows \"*\" on \"*\" (%d checked)", [kind(r), count(r.properties.inline_policies)])}

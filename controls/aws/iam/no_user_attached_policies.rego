@@ -7,19 +7,15 @@ direct(p) := array.concat(
 	[sprintf("%s (inline)", [i.name]) | some i in object.get(p, "inline_policies", [])],
 )
 
-results contains {"resource": r.id, "status": "error", "message": "the account authorization details were not collected for this user"} if {
+# Each user is judged once: its direct policies are listed once.
+results contains object.union({"resource": r.id}, verdict(r.properties)) if {
 	some r in input.resources
-	not collected(r.properties)
 }
 
-results contains {"resource": r.id, "status": "pass", "message": "no policy attached to the user directly"} if {
-	some r in input.resources
-	collected(r.properties)
-	count(direct(r.properties)) == 0
-}
+verdict(p) := {"status": "error", "message": "the account authorization details were not collected for this user"} if {
+	not collected(p)
+} else := listed(direct(p))
 
-results contains {"resource": r.id, "status": "fail", "message": sprintf("policies attached to the user directly: %s", [concat(", ", direct(r.properties))])} if {
-	some r in input.resources
-	collected(r.properties)
-	count(direct(r.properties)) > 0
-}
+listed(policies) := {"status": "pass", "message": "no policy attached to the user directly"} if {
+	count(policies) == 0
+} else := {"status": "fail", "message": sprintf("policies attached to the user directly: %s", [concat(", ", policies)])}

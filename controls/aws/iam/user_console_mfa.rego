@@ -1,26 +1,14 @@
 package controls.aws.iam.user_console_mfa
 
-results contains {"resource": r.id, "status": "error", "message": "the credential report was not collected for this user"} if {
+# Each user is judged once, by the first case that holds.
+results contains object.union({"resource": r.id}, verdict(r.properties)) if {
 	some r in input.resources
-	not r.properties.credential_report
 }
 
-results contains {"resource": r.id, "status": "not_applicable", "message": "no console password"} if {
-	some r in input.resources
-	report := r.properties.credential_report
-	object.get(report, "password_enabled", null) != true
-}
-
-results contains {"resource": r.id, "status": "pass", "message": "console password protected by MFA"} if {
-	some r in input.resources
-	report := r.properties.credential_report
-	report.password_enabled == true
-	report.mfa_active == true
-}
-
-results contains {"resource": r.id, "status": "fail", "message": "console password enabled and no MFA device"} if {
-	some r in input.resources
-	report := r.properties.credential_report
-	report.password_enabled == true
-	object.get(report, "mfa_active", null) != true
-}
+verdict(p) := {"status": "error", "message": "the credential report was not collected for this user"} if {
+	not p.credential_report
+} else := {"status": "not_applicable", "message": "no console password"} if {
+	object.get(p.credential_report, "password_enabled", null) != true
+} else := {"status": "pass", "message": "console password protected by MFA"} if {
+	p.credential_report.mfa_active == true
+} else := {"status": "fail", "message": "console password enabled and no MFA device"}

@@ -28,25 +28,17 @@ captured(r) := sprintf(" (Config item of %s)", [t]) if {
 	t != ""
 } else := ""
 
-results contains {"resource": r.id, "status": "error", "message": "the bucket's supplementary configuration (default encryption) was not recorded"} if {
+# Each bucket is judged once, by the first case that holds.
+results contains object.union({"resource": r.id}, verdict(r)) if {
 	some r in input.resources
+}
+
+verdict(r) := {"status": "error", "message": "the bucket's supplementary configuration (default encryption) was not recorded"} if {
 	not supplementary(r)
-}
+} else := encryption(r, algorithms(r))
 
-results contains {"resource": r.id, "status": "pass", "message": sprintf("default encryption: %s", [concat(", ", algorithms(r))])} if {
-	some r in input.resources
-	supplementary(r)
-	count(algorithms(r)) > 0
-}
-
-results contains {"resource": r.id, "status": "fail", "message": sprintf("no default encryption configuration recorded for the bucket%s: objects written before S3's January 2023 SSE-S3 default may be unencrypted, and nothing shows the setting", [captured(r)])} if {
-	some r in input.resources
-	supplementary(r)
+encryption(r, found) := {"status": "pass", "message": sprintf("default encryption: %s", [concat(", ", found)])} if {
+	count(found) > 0
+} else := {"status": "fail", "message": sprintf("no default encryption configuration recorded for the bucket%s: objects written before S3's January 2023 SSE-S3 default may be unencrypted, and nothing shows the setting", [captured(r)])} if {
 	not has_config(r)
-}
-
-results contains {"resource": r.id, "status": "fail", "message": "the default encryption configuration names no algorithm"} if {
-	some r in input.resources
-	has_config(r)
-	count(algorithms(r)) == 0
-}
+} else := {"status": "fail", "message": "the default encryption configuration names no algorithm"}

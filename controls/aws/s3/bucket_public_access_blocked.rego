@@ -58,23 +58,18 @@ by(r) := "the bucket and the account" if {
 	count([f | some f in flags; account_on(f)]) == 4
 } else := "the bucket and the account together"
 
-# Buckets.
-results contains {"resource": r.id, "status": "error", "message": "the bucket's supplementary configuration (public access block) was not recorded"} if {
+# Buckets, each judged once: the flags it leaves off are listed once.
+results contains object.union({"resource": r.id}, bucket_verdict(r)) if {
 	some r in buckets
+}
+
+bucket_verdict(r) := {"status": "error", "message": "the bucket's supplementary configuration (public access block) was not recorded"} if {
 	not supplementary(r)
-}
+} else := blocked(r, off(r))
 
-results contains {"resource": r.id, "status": "pass", "message": sprintf("all four public access block settings are on, set by %s", [by(r)])} if {
-	some r in buckets
-	supplementary(r)
-	count(off(r)) == 0
-}
-
-results contains {"resource": r.id, "status": "fail", "message": sprintf("public access not blocked: %s off (%s)", [concat(", ", off(r)), where(r)])} if {
-	some r in buckets
-	supplementary(r)
-	count(off(r)) > 0
-}
+blocked(r, missing) := {"status": "pass", "message": sprintf("all four public access block settings are on, set by %s", [by(r)])} if {
+	count(missing) == 0
+} else := {"status": "fail", "message": sprintf("public access not blocked: %s off (%s)", [concat(", ", missing), where(r)])}
 
 # The account-level block itself.
 results contains {"resource": r.id, "status": "error", "message": "the account-level public access block's configuration was not recorded"} if {

@@ -70,23 +70,18 @@ denies_http(s) if {
 
 tls_statements(r) := [object.get(s, "Sid", "(no Sid)") | some s in statements(policy(r)); denies_http(s)]
 
-results contains {"resource": r.id, "status": "error", "message": "the bucket policy was not recorded"} if {
+# Each bucket is judged once, by the first case that holds (none, for a policy that
+# cannot be read: the engine then reports that the rule gave no result).
+results contains object.union({"resource": r.id}, verdict(r)) if {
 	some r in input.resources
+}
+
+verdict(r) := {"status": "error", "message": "the bucket policy was not recorded"} if {
 	not recorded(r)
-}
-
-results contains {"resource": r.id, "status": "fail", "message": "no bucket policy: requests over plain HTTP are not denied"} if {
-	some r in input.resources
+} else := {"status": "fail", "message": "no bucket policy: requests over plain HTTP are not denied"} if {
 	no_policy(r)
-}
+} else := tls(policy(r), tls_statements(r))
 
-results contains {"resource": r.id, "status": "pass", "message": sprintf("the bucket policy denies all requests without TLS (statement %s)", [concat(", ", tls_statements(r))])} if {
-	some r in input.resources
-	count(tls_statements(r)) > 0
-}
-
-results contains {"resource": r.id, "status": "fail", "message": sprintf("the bucket policy (%d statement(s)) has no Deny for all principals and s3:* where aws:SecureTransport is false", [count(statements(policy(r)))])} if {
-	some r in input.resources
-	p := policy(r)
-	count(tls_statements(r)) == 0
-}
+tls(p, found) := {"status": "pass", "message": sprintf("the bucket policy denies all requests without TLS (statement %s)", [concat(", ", found)])} if {
+	count(found) > 0
+} else := {"status": "fail", "message": sprintf("the bucket policy (%d statement(s)) has no Deny for all principals and s3:* where aws:SecureTransport is false", [count(statements(p))])}

@@ -11,28 +11,17 @@ versioning(r) := v if {
 
 state(r) := object.get(versioning(r), "status", null)
 
-results contains {"resource": r.id, "status": "error", "message": "the bucket's versioning configuration was not recorded"} if {
+# Each bucket is judged once, by the first case that holds.
+results contains object.union({"resource": r.id}, verdict(r)) if {
 	some r in input.resources
+}
+
+verdict(r) := {"status": "error", "message": "the bucket's versioning configuration was not recorded"} if {
 	not versioning(r)
-}
-
-results contains {"resource": r.id, "status": "pass", "message": "versioning is enabled"} if {
-	some r in input.resources
+} else := {"status": "pass", "message": "versioning is enabled"} if {
 	state(r) == "Enabled"
-}
-
-results contains {"resource": r.id, "status": "fail", "message": "versioning is suspended: new writes overwrite and deletes remove objects"} if {
-	some r in input.resources
+} else := {"status": "fail", "message": "versioning is suspended: new writes overwrite and deletes remove objects"} if {
 	state(r) == "Suspended"
-}
-
-results contains {"resource": r.id, "status": "fail", "message": "versioning has never been enabled (status Off)"} if {
-	some r in input.resources
+} else := {"status": "fail", "message": "versioning has never been enabled (status Off)"} if {
 	state(r) in {"Off", null}
-}
-
-results contains {"resource": r.id, "status": "error", "message": sprintf("unrecognised versioning status \"%v\"", [state(r)])} if {
-	some r in input.resources
-	versioning(r)
-	not state(r) in {"Enabled", "Suspended", "Off", null}
-}
+} else := {"status": "error", "message": sprintf("unrecognised versioning status \"%v\"", [state(r)])}
