@@ -127,6 +127,38 @@ fn verify_names_a_deleted_finding() {
 }
 
 #[test]
+fn verify_names_findings_citing_missing_or_no_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, run) = collected_store(dir.path());
+    drop(store);
+    let conn = Connection::open(dir.path().join("evidra.db")).unwrap();
+    conn.execute_batch("DROP TRIGGER IF EXISTS findings_no_update;")
+        .unwrap();
+    let missing = "0".repeat(64);
+    conn.execute_batch(&format!(
+        "UPDATE findings SET evidence = '[\"{missing}\"]' WHERE run_id = '{run}' AND control = 'aws.iam.root_mfa';
+         UPDATE findings SET evidence = '[]' WHERE run_id = '{run}' AND control = 'aws.iam.password_policy_min_length';"
+    ))
+    .unwrap();
+    drop(conn);
+    let report = verify::verify(&Store::open(&dir.path().join("evidra.db")).unwrap()).unwrap();
+    let said = |text: &str| {
+        report
+            .problems
+            .iter()
+            .any(|p| p.run.as_deref() == Some(run.as_str()) && p.what.contains(text))
+    };
+    assert!(said("aws.iam.root_mfa on"), "{:?}", report.problems);
+    assert!(
+        said(&format!("cites evidence {missing}, which is not in the store")),
+        "{:?}",
+        report.problems
+    );
+    assert!(said("aws.iam.password_policy_min_length on"), "{:?}", report.problems);
+    assert!(said("cites no evidence"), "{:?}", report.problems);
+}
+
+#[test]
 fn verify_names_a_broken_chain() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _first) = collected_store(dir.path());

@@ -184,22 +184,39 @@ pub fn verify(store: &Store) -> Result<Report, StoreError> {
         previous = Some((id.clone(), Some(stored_hash)));
     }
 
-    let mut stmt = conn.prepare("SELECT run_id, control, resource_id, evidence FROM findings")?;
-    let cited: Vec<(String, String, String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
-    drop(stmt);
+    // Findings are read one at a time (a million of them held at once was most of
+    // verify's memory), and each cited hash is looked up once: a run's findings cite the
+    // same few blobs over and over.
     let mut exists = conn.prepare("SELECT 1 FROM blobs WHERE sha256 = ?1")?;
-    for (run, control, resource, evidence) in cited {
+    let mut present: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    let mut stmt = conn.prepare("SELECT run_id, control, resource_id, evidence FROM findings")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let evidence: String = row.get(3)?;
         let hashes: Vec<String> = serde_json::from_str(&evidence).unwrap_or_default();
-        if hashes.is_empty() {
-            report.problems.push(Problem {
-                run: Some(run.clone()),
-                what: format!("finding {control} on {resource} cites no evidence"),
-            });
+        let mut missing = Vec::new();
+        for sha in &hashes {
+            let found = match present.get(sha) {
+                Some(found) => *found,
+                None => {
+                    let found = exists.exists(params![sha])?;
+                    present.insert(sha.clone(), found);
+                    found
+                }
+            };
+            if !found {
+                missing.push(sha);
+            }
         }
-        for sha in hashes {
-            if !exists.exists(params![sha])? {
+        if hashes.is_empty() || !missing.is_empty() {
+            let (run, control, resource): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            if hashes.is_empty() {
+                report.problems.push(Problem {
+                    run: Some(run.clone()),
+                    what: format!("finding {control} on {resource} cites no evidence"),
+                });
+            }
+            for sha in missing {
                 report.problems.push(Problem {
                     run: Some(run.clone()),
                     what: format!("finding {control} on {resource} cites evidence {sha}, which is not in the store"),
