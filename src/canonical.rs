@@ -16,22 +16,21 @@ pub fn to_string(value: &Value) -> String {
 /// Strings and numbers are written by serde_json itself (the same escapes and number
 /// forms as `Value::to_string`), straight into the buffer: building a `String` per key
 /// and scalar was most of the time spent storing and hashing a large run.
-pub fn write(value: &Value, out: &mut Vec<u8>) {
+fn write(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            out.push(b'{');
             // serde_json's map is sorted already unless a dependency turns on its
-            // `preserve_order` feature; sort only then.
-            if map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b) {
-                for (i, (key, value)) in map.iter().enumerate() {
-                    member(i, key, value, out);
+            // `preserve_order` feature; sorting sorted members is one linear pass.
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, value)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
                 }
-            } else {
-                let mut members: Vec<(&String, &Value)> = map.iter().collect();
-                members.sort_by(|a, b| a.0.cmp(b.0));
-                for (i, (key, value)) in members.into_iter().enumerate() {
-                    member(i, key, value, out);
-                }
+                string_to(key, out);
+                out.push(b':');
+                write(value, out);
             }
             out.push(b'}');
         }
@@ -47,15 +46,6 @@ pub fn write(value: &Value, out: &mut Vec<u8>) {
         }
         scalar => scalar_to(scalar, out),
     }
-}
-
-fn member(index: usize, key: &str, value: &Value, out: &mut Vec<u8>) {
-    if index > 0 {
-        out.push(b',');
-    }
-    string_to(key, out);
-    out.push(b':');
-    write(value, out);
 }
 
 /// Appends `text` as a JSON string.
@@ -77,9 +67,7 @@ fn into_string(bytes: Vec<u8>) -> String {
 
 /// SHA-256 (hex) of the canonical form of `value`.
 pub fn sha256(value: &Value) -> String {
-    let mut out = Vec::with_capacity(256);
-    write(value, &mut out);
-    evidra_collector_core::sha256_hex(&out)
+    evidra_collector_core::sha256_hex(to_string(value).as_bytes())
 }
 
 #[cfg(test)]

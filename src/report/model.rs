@@ -12,6 +12,9 @@ use crate::engine::Status;
 use crate::exceptions::Exception;
 use crate::store::{EvidenceMeta, Run, Store, StoredFinding};
 
+/// A control's requirement IDs by framework, sorted.
+pub type RequirementMap = BTreeMap<String, Vec<String>>;
+
 /// Fields in the order of their JSON names, so the JSON report's keys come out sorted
 /// without going through a sorted map (as [`Finding`]).
 #[derive(Debug, Clone, Serialize)]
@@ -38,7 +41,7 @@ pub struct Finding {
     pub overdue: Option<bool>,
     /// Shared by every finding of the control: a million findings need not hold a
     /// million copies of the same mapping.
-    pub requirements: Arc<BTreeMap<String, Vec<String>>>,
+    pub requirements: Arc<RequirementMap>,
     pub resource: ResourceRef,
     pub severity: String,
     pub status: Status,
@@ -152,9 +155,10 @@ pub fn build(
             .map(|c| (c.id.clone(), c)),
     );
     let mut exceptions = exception_register(store, run)?;
-    let mappings: BTreeMap<&str, Arc<BTreeMap<String, Vec<String>>>> = controls
+    // Each control with its requirement mapping, shared by all of its findings.
+    let mapped: BTreeMap<&str, (&Control, Arc<RequirementMap>)> = controls
         .values()
-        .map(|c| (c.id.as_str(), Arc::new(requirement_map(c))))
+        .map(|c| (c.id.as_str(), (c, Arc::new(requirement_map(c)))))
         .collect();
     // Read one at a time and converted as read: the stored list is never in memory
     // beside the report's (a million findings held twice was most of a large report's
@@ -168,10 +172,7 @@ pub fn build(
                 }
             }
         }
-        let Some(control) = controls.get(&f.control) else {
-            return;
-        };
-        if let Some(mapping) = mappings.get(f.control.as_str()) {
+        if let Some((control, mapping)) = mapped.get(f.control.as_str()) {
             findings.push(finding(f, control, mapping.clone()));
         }
     })?;
@@ -261,8 +262,7 @@ pub fn build(
         evidence,
         controls,
         exceptions,
-        attachments: store
-            .attachments(framework, Some(run))?
+        attachments: attached
             .into_iter()
             .map(|a| AttachmentView {
                 framework: a.framework,
@@ -279,7 +279,7 @@ pub fn build(
 }
 
 /// A control's requirements by framework, sorted.
-fn requirement_map(control: &Control) -> BTreeMap<String, Vec<String>> {
+fn requirement_map(control: &Control) -> RequirementMap {
     let mut requirements = BTreeMap::new();
     for m in &control.requirements {
         requirements
@@ -294,7 +294,7 @@ fn requirement_map(control: &Control) -> BTreeMap<String, Vec<String>> {
     requirements
 }
 
-fn finding(f: StoredFinding, control: &Control, requirements: Arc<BTreeMap<String, Vec<String>>>) -> Finding {
+fn finding(f: StoredFinding, control: &Control, requirements: Arc<RequirementMap>) -> Finding {
     Finding {
         status: Status::parse(&f.status).unwrap_or(Status::Error),
         severity: control.severity.as_str().to_owned(),

@@ -193,7 +193,7 @@ pub fn verify(store: &Store) -> Result<Report, StoreError> {
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let evidence: String = row.get(3)?;
-        let hashes: Vec<String> = serde_json::from_str(&evidence).unwrap_or_default();
+        let hashes = super::runs::json_list(&evidence);
         let mut missing = Vec::new();
         for sha in &hashes {
             let found = match present.get(sha) {
