@@ -5,8 +5,10 @@
 #   benches/aws_requests.sh [N]     (default 1000; needs .venv from scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/null_device.sh
 N="${1:-1000}"
 PY="${EVIDRA_TEST_PYTHON:-$PWD/.venv/bin/python}"
+empty_null_device
 cargo build --release --quiet
 BIN="$PWD/target/release/evidra"
 WORK="$(mktemp -d)"

@@ -11,6 +11,7 @@
 # Uses the release build (CARGO_TARGET_DIR is honoured); EVIDRA_BIN overrides it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/null_device.sh
 
 USERS="${USERS:-1250}"
 FRAMEWORK="${FRAMEWORK:-soc2}"
@@ -18,6 +19,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 if [[ -z "${EVIDRA_BIN:-}" ]]; then
+    empty_null_device
     cargo build --release --quiet
     EVIDRA_BIN="${CARGO_TARGET_DIR:-target}/release/evidra"
 fi

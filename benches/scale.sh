@@ -9,7 +9,9 @@
 # KEEP=DIR keeps the generated exports and store in DIR instead of a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/null_device.sh
 N="${1:-100000}"
+empty_null_device
 cargo build --release --quiet
 BIN="$PWD/target/release/evidra"
 if [ -n "${KEEP:-}" ]; then

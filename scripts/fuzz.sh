@@ -16,6 +16,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../fuzz"
+. ../scripts/null_device.sh
 seconds="${1:-60}"
 shift || true
 
@@ -29,11 +30,13 @@ if ! command -v cargo-fuzz >/dev/null; then
 fi
 
 python3 make_seeds.py corpus >/dev/null
+empty_null_device
 cargo fuzz build "${build_flags[@]}"
 
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
+    empty_null_device
     mapfile -t targets < <(cargo fuzz list)
 fi
 
@@ -46,6 +49,7 @@ for target in "${targets[@]}"; do
     # -max_len: the seeds' cut-down copies are under 16 KiB and the real fixtures under
     # 128 KiB. -rss_limit_mb: a blow-up past 2 GiB is a bug. -timeout: one input taking
     # 10 s is a hang.
+    empty_null_device
     if ! cargo fuzz run "${build_flags[@]}" "$target" -- \
         -max_total_time="$seconds" -max_len=131072 -rss_limit_mb=2048 -timeout=10 \
         -print_final_stats=1 >"$logs/$target.log" 2>&1; then

@@ -3,6 +3,7 @@
 # Runs the same on a fresh clone, in CI (CI=true, no terminal) and on a laptop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/null_device.sh
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -17,12 +18,15 @@ fi
 export EVIDRA_TEST_PYTHON="$VENV/bin/python"
 
 step "cargo fmt --check"
+empty_null_device
 cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
+empty_null_device
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo test"
+empty_null_device
 cargo test --workspace --quiet 2>&1 | tee /tmp/evidra-test-$$.log
 status=${PIPESTATUS[0]}
 rm -f /tmp/evidra-test-$$.log
