@@ -239,12 +239,14 @@ fn evaluate_into(
     run: &Run,
     exceptions: Option<(&[Exception], String)>,
 ) -> Result<(usize, usize, engine::ControlTimes), RunError> {
-    let data = store.run_data(&run.id)?;
+    let mut builder = engine::InputBuilder::default();
+    let (data, inputs) = store.run_data_with(&run.id, |record, properties| builder.build(record, properties))?;
+    drop(builder);
     let gaps = data.gaps.len();
     let mut count = 0;
     let mut times = Vec::new();
     store.write_findings_with(&run.id, |writer| {
-        times = engine::evaluate_owned(catalogue, data, &run.evaluated_at, |mut findings| {
+        times = engine::evaluate_with_inputs(catalogue, &data, inputs, &run.evaluated_at, |mut findings| {
             if let Some((exceptions, sha)) = &exceptions {
                 crate::exceptions::apply(&mut findings, exceptions, &run.evaluated_at, sha);
             }

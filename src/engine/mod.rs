@@ -117,27 +117,43 @@ pub fn evaluate_each<E: From<EngineError>>(
 /// slow run's time went, and what a control's author should look at.
 pub type ControlTimes = Vec<(String, std::time::Duration)>;
 
-/// [`evaluate_each`] over data it may take apart: each record's properties are freed as
-/// soon as its Rego value is built, so the two copies never coexist in memory.
-pub fn evaluate_owned<E: From<EngineError>>(
+/// Builds each record's Rego input while the store reads the run
+/// ([`crate::store::Store::run_data_with`]), from the stored JSON text, so a record's
+/// parsed properties live only until its input is built: holding the whole run parsed
+/// as well was a quarter of a gigabyte at 200,000 records (benches/scale.sh).
+#[derive(Default)]
+pub struct InputBuilder {
+    keys: Interner,
+}
+
+/// A record's input to the rules, made by [`InputBuilder`].
+pub struct Input(regorus::Value);
+
+impl InputBuilder {
+    /// Builds `record`'s input from its stored `properties`. Scanner findings keep their
+    /// parsed properties in the record: they are read from there, not by rules.
+    pub fn build(&mut self, record: &mut ResourceRecord, properties: &str) -> Input {
+        let parsed: Value = serde_json::from_str(properties).unwrap_or(Value::Null);
+        let input = rego_record(record, &parsed, &mut self.keys);
+        if record.resource_type == crate::scan::FINDING {
+            record.properties = parsed;
+        }
+        Input(input)
+    }
+}
+
+/// [`evaluate_each`] over a run whose records' inputs were built by an [`InputBuilder`]
+/// (`inputs[i]` is the input of `data.resources[i]`).
+pub fn evaluate_with_inputs<E: From<EngineError>>(
     catalogue: &Catalogue,
-    mut data: RunData,
+    data: &RunData,
+    inputs: Vec<Input>,
     now: &str,
     sink: impl FnMut(Vec<StoredFinding>) -> Result<(), E>,
 ) -> Result<ControlTimes, E> {
-    let scanned = crate::scan::findings(&data);
-    let mut keys = Interner::default();
-    let inputs = data
-        .resources
-        .iter_mut()
-        .map(|r| {
-            let input = rego_record(r, &mut keys);
-            r.properties = Value::Null;
-            input
-        })
-        .collect();
-    drop(keys);
-    evaluate_index(catalogue, &Index::with_inputs(&data, inputs), scanned, now, sink)
+    let scanned = crate::scan::findings(data);
+    let inputs = inputs.into_iter().map(|Input(value)| value).collect();
+    evaluate_index(catalogue, &Index::with_inputs(data, inputs), scanned, now, sink)
 }
 
 fn evaluate_index<E: From<EngineError>>(
@@ -242,7 +258,11 @@ struct Entry<'a> {
 impl<'a> Index<'a> {
     pub fn new(data: &'a RunData) -> Self {
         let mut keys = Interner::default();
-        let inputs = data.resources.iter().map(|r| rego_record(r, &mut keys)).collect();
+        let inputs = data
+            .resources
+            .iter()
+            .map(|r| rego_record(r, &r.properties, &mut keys))
+            .collect();
         Self::with_inputs(data, inputs)
     }
 
@@ -281,8 +301,8 @@ impl<'a> Index<'a> {
     }
 }
 
-/// A record as a Rego value.
-fn rego_record(r: &ResourceRecord, keys: &mut Interner) -> regorus::Value {
+/// A record, with its `properties`, as a Rego value.
+fn rego_record(r: &ResourceRecord, properties: &Value, keys: &mut Interner) -> regorus::Value {
     let mut object = BTreeMap::new();
     for (key, value) in [
         ("provider", keys.get(&r.provider)),
@@ -290,14 +310,14 @@ fn rego_record(r: &ResourceRecord, keys: &mut Interner) -> regorus::Value {
         ("region", keys.get(&r.region)),
         ("type", keys.get(&r.resource_type)),
         ("id", regorus::Value::from(r.resource_id.as_str())),
-        ("properties", to_rego(&r.properties, keys)),
+        ("properties", to_rego(properties, keys)),
     ] {
         object.insert(keys.get(key), value);
     }
     regorus::Value::from(object)
 }
 
-/// Object keys (and the few repeated names above), allocated once for the whole run:
+/// Object keys, short texts and the few repeated names above, allocated once for the run:
 /// a hundred thousand records of one type share their thirty keys instead of each
 /// holding its own copies, which was most of the engine's memory at scale.
 #[derive(Default)]
@@ -314,6 +334,10 @@ impl Interner {
     }
 }
 
+/// Texts up to this length are interned: most repeated values are short, and
+/// longer texts (ARNs, policy documents) are mostly unique.
+const INTERNED_TEXT_MAX: usize = 32;
+
 /// A JSON value as Rego sees it: the same value `regorus` makes of the JSON text (whole
 /// numbers as integers, others as floats), with interned keys.
 fn to_rego(value: &Value, keys: &mut Interner) -> regorus::Value {
@@ -326,6 +350,8 @@ fn to_rego(value: &Value, keys: &mut Interner) -> regorus::Value {
             (None, None, Some(f)) => regorus::Value::from(f),
             (None, None, None) => regorus::Value::Null,
         },
+        // Short texts repeat across records ("false", "N/A", dates, regions): one copy each.
+        Value::String(s) if s.len() <= INTERNED_TEXT_MAX => keys.get(s),
         Value::String(s) => regorus::Value::from(s.as_str()),
         Value::Array(items) => regorus::Value::from(items.iter().map(|v| to_rego(v, keys)).collect::<Vec<_>>()),
         Value::Object(map) => regorus::Value::from(
