@@ -27,6 +27,11 @@ impl<T> Cited<T> {
             path: path.to_owned(),
         }
     }
+
+    /// Where it came from, without the value.
+    pub fn cite(&self) -> Cited<()> {
+        Cited::new(&self.sha256, &self.path, ())
+    }
 }
 
 /// A user's credential report row and authorization details entry, either may be missing.
@@ -89,21 +94,9 @@ pub fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
             properties.insert("virtual_mfa_devices".into(), Value::Array(devices.value.clone()));
         }
         let evidence = evidence_of([
-            state.root.clone().map(|c| Cited {
-                value: (),
-                sha256: c.sha256,
-                path: c.path,
-            }),
-            state.password_policy.clone().map(|c| Cited {
-                value: (),
-                sha256: c.sha256,
-                path: c.path,
-            }),
-            state.summary.clone().map(|c| Cited {
-                value: (),
-                sha256: c.sha256,
-                path: c.path,
-            }),
+            state.root.as_ref().map(Cited::cite),
+            state.password_policy.as_ref().map(Cited::cite),
+            state.summary.as_ref().map(Cited::cite),
         ]);
         out.resources.push(record(
             "aws.iam.account",
@@ -112,9 +105,15 @@ pub fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
             evidence,
         ));
     }
+    // The parts move into the record: copying them held each user twice while built.
     for (arn, (row, details)) in state.users {
-        let mut properties = match &details {
-            Some(d) => d.value.as_object().cloned().unwrap_or_default(),
+        let evidence = evidence_of([row.as_ref().map(Cited::cite), details.as_ref().map(Cited::cite)]);
+        let mut properties = match details {
+            Some(Cited {
+                value: Value::Object(fields),
+                ..
+            }) => fields,
+            Some(_) => Map::new(),
             None => {
                 let name = row
                     .as_ref()
@@ -123,10 +122,9 @@ pub fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
                 Map::from_iter([("arn".to_owned(), json!(arn)), ("name".to_owned(), name)])
             }
         };
-        if let Some(row) = &row {
-            properties.insert("credential_report".into(), row.value.clone());
+        if let Some(row) = row {
+            properties.insert("credential_report".into(), row.value);
         }
-        let evidence = evidence_of([row, details]);
         out.resources
             .push(record("aws.iam.user", arn, Value::Object(properties), evidence));
     }
