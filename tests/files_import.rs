@@ -198,3 +198,71 @@ fn the_demo_estate_imports() {
             >= 30
     );
 }
+
+/// A credential report of `users` users (and the root row) for account 123456789012.
+fn large_credential_report(users: usize) -> SourceFile {
+    let mut csv = String::from(
+        "user,arn,user_creation_time,password_enabled,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_2_active\n\
+         <root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,true,false,N/A,false\n",
+    );
+    for i in 0..users {
+        csv.push_str(&format!(
+            "user{i:05},arn:aws:iam::123456789012:user/user{i:05},2024-01-01T00:00:00+00:00,true,false,false,N/A,false\n"
+        ));
+    }
+    SourceFile {
+        path: "aws-123456789012/credential-report.csv".into(),
+        bytes: csv.into_bytes(),
+    }
+}
+
+#[test]
+fn a_large_import_reaches_the_sink_in_batches_that_add_up_to_the_whole() {
+    let files = vec![large_credential_report(25_000)];
+    let whole = import("large", &files, common::NOW).unwrap();
+    let mut batches = Vec::new();
+    evidra_collector_files::import_into("large", files, common::NOW, &mut |batch| {
+        batches.push(batch);
+        Ok(())
+    })
+    .unwrap();
+    assert!(batches.len() >= 3, "25,000 users in {} batches", batches.len());
+    assert!(
+        batches.iter().all(|b| b.resources.len() <= 20_000),
+        "no batch holds the whole import"
+    );
+    let mut ids: Vec<&str> = batches
+        .iter()
+        .flat_map(|b| &b.resources)
+        .map(|r| r.resource_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    let mut expected: Vec<&str> = whole.resources.iter().map(|r| r.resource_id.as_str()).collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected, "every record once");
+    assert_eq!(whole.resources.len(), 25_001, "25,000 users and the account");
+    assert_eq!(batches.iter().map(|b| b.evidence.len()).sum::<usize>(), 1);
+    assert_eq!(
+        batches.iter().map(|b| b.observations.len()).sum::<usize>(),
+        whole.observations.len()
+    );
+}
+
+#[test]
+fn a_bad_file_stops_a_large_import_before_any_batch_is_written() {
+    let files = vec![
+        large_credential_report(25_000),
+        SourceFile {
+            path: "aws-123456789012/zz-broken.json".into(),
+            bytes: b"{\"UserDetailList\": [".to_vec(),
+        },
+    ];
+    let mut written = 0;
+    let err = evidra_collector_files::import_into("broken", files, common::NOW, &mut |_| {
+        written += 1;
+        Ok(())
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("zz-broken.json"), "{err}");
+    assert_eq!(written, 0, "nothing of an import that failed reaches the store");
+}

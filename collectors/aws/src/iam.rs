@@ -112,11 +112,11 @@ async fn credential_report(reader: &mut Reader, client: &Client, state: &mut Iam
         return reader.gap(gap(reader.collector, &reader.scope.clone(), OP, err, &[USER, ACCOUNT]));
     };
     for row in report.rows {
-        let cited = Cited::new(&sha, OP, row.fields.clone());
         if row.is_root() {
-            state.root = Some(cited);
+            state.root = Some(Cited::new(&sha, OP, row.fields()));
         } else {
-            state.users.entry(row.arn.clone()).or_default().0 = Some(cited);
+            let user = state.users.entry(row.arn.clone()).or_default();
+            user.0 = Some(Cited::new(&sha, OP, row));
         }
     }
     for t in [USER, ACCOUNT] {

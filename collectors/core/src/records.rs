@@ -126,6 +126,14 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Moves everything of `other` into this batch.
+    pub fn append(&mut self, mut other: Batch) {
+        self.evidence.append(&mut other.evidence);
+        self.resources.append(&mut other.resources);
+        self.observations.append(&mut other.observations);
+        self.gaps.append(&mut other.gaps);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.evidence.is_empty() && self.resources.is_empty() && self.observations.is_empty() && self.gaps.is_empty()
     }

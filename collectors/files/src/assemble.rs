@@ -15,8 +15,31 @@ use crate::model::{Cited, ConfigRegion, IamAccount, config_records, iam_records}
 
 const COLLECTOR: &str = "files";
 
-/// Takes `parsed` by value so that the large parts (Config items) move into records.
-pub fn batch(_label: &str, parsed: Vec<(SourceFile, Content)>, collected_at: &str) -> Result<Batch, CollectError> {
+/// Records per batch handed to the sink while an import is turned into records: each
+/// batch is freed once stored, so a 100,000-user account is never all records at once.
+const RECORDS_PER_BATCH: usize = 10_000;
+
+/// [`write`] into one batch, sorted: what a caller that keeps the import whole sees.
+pub fn batch(label: &str, parsed: Vec<(SourceFile, Content)>, collected_at: &str) -> Result<Batch, CollectError> {
+    let mut all = Batch::default();
+    write(label, parsed, collected_at, &mut |batch| {
+        all.append(batch);
+        Ok(())
+    })?;
+    dedup_evidence(&mut all);
+    Ok(all)
+}
+
+/// Turns `parsed` into evidence, records, observations and gaps, handed to `sink` in
+/// batches. Every file is checked before the first batch goes out: a file that stops
+/// the import stops it with nothing written. Takes `parsed` by value so that the large
+/// parts (Config items, users) move into records.
+pub fn write(
+    _label: &str,
+    parsed: Vec<(SourceFile, Content)>,
+    collected_at: &str,
+    sink: &mut dyn FnMut(Batch) -> Result<(), CollectError>,
+) -> Result<(), CollectError> {
     let mut out = Batch::default();
     let mut iam: BTreeMap<String, IamAccount> = BTreeMap::new();
     let mut config: BTreeMap<(String, String), ConfigRegion> = BTreeMap::new();
@@ -61,10 +84,10 @@ pub fn batch(_label: &str, parsed: Vec<(SourceFile, Content)>, collected_at: &st
                 once(file, &mut state.report, &path, "credential report", &account)?;
                 for row in report.rows {
                     if row.is_root() {
-                        state.root = Some(Cited::new(&evidence.sha256, &path, row.fields));
+                        state.root = Some(Cited::new(&evidence.sha256, &path, row.fields()));
                     } else {
-                        state.users.entry(row.arn).or_default().0 =
-                            Some(Cited::new(&evidence.sha256, &path, row.fields));
+                        let user = state.users.entry(row.arn.clone()).or_default();
+                        user.0 = Some(Cited::new(&evidence.sha256, &path, row));
                     }
                 }
                 observe(
@@ -227,16 +250,33 @@ pub fn batch(_label: &str, parsed: Vec<(SourceFile, Content)>, collected_at: &st
         out.evidence.push(evidence);
     }
 
-    for (account, state) in iam {
+    dedup_evidence(&mut out);
+    for (account, mut state) in iam {
+        let mut users = std::mem::take(&mut state.users);
         iam_records(&account, state, &mut out);
+        // The users in slices: a state with users only makes their records and no more.
+        while !users.is_empty() {
+            let rest = match users.keys().nth(RECORDS_PER_BATCH).cloned() {
+                Some(first_of_rest) => users.split_off(&first_of_rest),
+                None => BTreeMap::new(),
+            };
+            let slice = IamAccount {
+                users,
+                ..IamAccount::default()
+            };
+            iam_records(&account, slice, &mut out);
+            if out.resources.len() >= RECORDS_PER_BATCH {
+                sink(std::mem::take(&mut out))?;
+            }
+            users = rest;
+        }
     }
     for ((account, region), state) in config {
         config_records(COLLECTOR, &account, &region, state, &mut out);
     }
     azure.finish(&mut out);
     scans.into_batch(&mut out);
-    dedup_evidence(&mut out);
-    Ok(out)
+    sink(out)
 }
 
 fn media_type(file: &SourceFile, kind: Kind) -> &'static str {

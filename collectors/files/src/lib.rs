@@ -76,15 +76,14 @@ impl Collector for FilesCollector {
         sink: &'a dyn BatchSink,
     ) -> BoxFuture<'a, Result<(), CollectError>> {
         Box::pin(async move {
-            let batch = match &self.origin {
+            let mut write = |batch: Batch| sink.write(batch).map_err(CollectError::from);
+            match &self.origin {
                 Origin::Dir(root) => {
                     let files = read_dir(root)?;
-                    import_owned(&root.display().to_string(), files, &ctx.started_at)?
+                    import_into(&root.display().to_string(), files, &ctx.started_at, &mut write)
                 }
-                Origin::Memory { label, files } => import(label, files, &ctx.started_at)?,
-            };
-            sink.write(batch)?;
-            Ok(())
+                Origin::Memory { label, files } => import_into(label, files.clone(), &ctx.started_at, &mut write),
+            }
         })
     }
 }
@@ -140,10 +139,26 @@ pub fn import(label: &str, files: &[SourceFile], collected_at: &str) -> Result<B
 /// [`import`] of files it may take apart: each file's bytes move into its evidence
 /// record instead of being copied (a 100,000-user export is 94 MB).
 pub fn import_owned(label: &str, files: Vec<SourceFile>, collected_at: &str) -> Result<Batch, CollectError> {
+    assemble::batch(label, parse_all(files)?, collected_at)
+}
+
+/// [`import_owned`], handing the import to `sink` in batches (one transaction each in
+/// the store) as its records are made, so a large import is never all records at once.
+/// Every file is parsed and checked before the first batch goes out.
+pub fn import_into(
+    label: &str,
+    files: Vec<SourceFile>,
+    collected_at: &str,
+    sink: &mut dyn FnMut(Batch) -> Result<(), CollectError>,
+) -> Result<(), CollectError> {
+    assemble::write(label, parse_all(files)?, collected_at, sink)
+}
+
+fn parse_all(files: Vec<SourceFile>) -> Result<Vec<(SourceFile, detect::Content)>, CollectError> {
     let mut parsed = Vec::with_capacity(files.len());
     for file in files {
         let content = detect::parse(&file)?;
         parsed.push((file, content));
     }
-    assemble::batch(label, parsed, collected_at)
+    Ok(parsed)
 }

@@ -8,7 +8,7 @@ use evidra_collector_core::aws::{CONFIG_REGION, CONFIG_RESOURCE_TYPES};
 use evidra_collector_core::{Batch, Gap, Observation, ResourceRecord, Scope};
 use serde_json::{Map, Value, json};
 
-use crate::aws_config;
+use crate::{aws_config, credential_report};
 
 /// Evidence-carrying value: what a file said, and the hash of the file.
 #[derive(Clone)]
@@ -35,7 +35,7 @@ impl<T> Cited<T> {
 }
 
 /// A user's credential report row and authorization details entry, either may be missing.
-pub type UserParts = (Option<Cited<Value>>, Option<Cited<Value>>);
+pub type UserParts = (Option<Cited<credential_report::Row>>, Option<Cited<Value>>);
 
 #[derive(Default)]
 pub struct IamAccount {
@@ -108,6 +108,7 @@ pub fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
     // The parts move into the record: copying them held each user twice while built.
     for (arn, (row, details)) in state.users {
         let evidence = evidence_of([row.as_ref().map(Cited::cite), details.as_ref().map(Cited::cite)]);
+        let report = row.map(|row| row.value.fields());
         let mut properties = match details {
             Some(Cited {
                 value: Value::Object(fields),
@@ -115,15 +116,15 @@ pub fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
             }) => fields,
             Some(_) => Map::new(),
             None => {
-                let name = row
+                let name = report
                     .as_ref()
-                    .and_then(|r| r.value.get("user").cloned())
+                    .and_then(|fields| fields.get("user").cloned())
                     .unwrap_or(Value::Null);
                 Map::from_iter([("arn".to_owned(), json!(arn)), ("name".to_owned(), name)])
             }
         };
-        if let Some(row) = row {
-            properties.insert("credential_report".into(), row.value);
+        if let Some(report) = report {
+            properties.insert("credential_report".into(), report);
         }
         out.resources
             .push(record("aws.iam.user", arn, Value::Object(properties), evidence));
