@@ -108,3 +108,71 @@ fn user_controls_load_beside_the_builtin_ones() {
     assert!(catalogue.control("acme.s3.tagged").is_some());
     assert!(catalogue.control("aws.iam.root_mfa").is_some());
 }
+
+/// Runs the test cases of one user control (`rule` over `aws.s3.bucket`) through the
+/// engine, returning the failures.
+fn user_control_failures(rule: &str, cases: &str) -> Vec<String> {
+    let dir = user_dir(&[
+        ("s3/tagged.toml", &format!("{}{cases}", control(""))),
+        ("s3/tagged.rego", rule),
+    ]);
+    let catalogue = Catalogue::load(&[Source::Dir(dir.path().into())]).unwrap();
+    let acme: Vec<_> = catalogue.controls.iter().filter(|c| c.id == "acme.s3.tagged").collect();
+    assert_eq!(acme.len(), 1);
+    evidra::engine::testing::run_all(acme)
+        .into_iter()
+        .flat_map(|r| r.failures)
+        .collect()
+}
+
+/// regorus 0.14.1's Rego VM kept `[t.key | some t in tags]`'s entry for a tag without a
+/// `key` as an undefined element, so a count of the keys included the tag with none.
+#[test]
+fn rego_semantics_an_undefined_term_adds_nothing_to_a_comprehension() {
+    let rule = r#"package controls.acme.s3.tagged
+results contains {"resource": r.id, "status": "pass", "message": sprintf("%d keys, %d values", [count(keys), count(values)])} if {
+    some r in input.resources
+    keys := [t.key | some t in r.properties.tags]
+    values := {i: v | some i, t in r.properties.tags; v := t.value}
+}
+"#;
+    let cases = r#"
+[[test]]
+name = "a tag without a key or a value is not counted"
+[[test.resource]]
+id = "arn:aws:s3:::b"
+properties.tags = [{ key = "owner", value = "ops" }, { note = "neither" }]
+[[test.expect]]
+resource = "arn:aws:s3:::b"
+status = "pass"
+message = "1 keys, 1 values"
+"#;
+    assert_eq!(user_control_failures(rule, cases), Vec::<String>::new());
+}
+
+/// regorus 0.14.1's Rego VM gave a function no value at all, instead of its `else`
+/// value, when the first body assigned an undefined value: no result for the resource.
+#[test]
+fn rego_semantics_else_follows_a_body_whose_assignment_is_undefined() {
+    let rule = r#"package controls.acme.s3.tagged
+verdict(r) := {"status": "fail", "message": m} if {
+    m := r.properties.reason
+} else := {"status": "pass", "message": "no reason to fail"}
+
+results contains object.union({"resource": r.id}, verdict(r)) if {
+    some r in input.resources
+}
+"#;
+    let cases = r#"
+[[test]]
+name = "the else value when the first body's assignment is undefined"
+[[test.resource]]
+id = "arn:aws:s3:::b"
+properties.name = "b"
+[[test.expect]]
+resource = "arn:aws:s3:::b"
+status = "pass"
+message = "no reason to fail"
+"#;
+    assert_eq!(user_control_failures(rule, cases), Vec::<String>::new());
+}

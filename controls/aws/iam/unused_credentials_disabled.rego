@@ -49,24 +49,28 @@ verdict(creds) := {"status": "not_applicable", "message": "no console password a
 	count(creds) == 0
 }
 
-verdict(creds) := outcome(stale, undated, fresh) if {
+verdict(creds) := outcome(creds, dated, stale, fresh) if {
 	count(creds) > 0
 	idles := [i | some c in creds; i := idle(c)]
-	undated := [c.what | some c in creds; not idle(c)]
+	dated := count(idles)
 	stale := [i.text | some i in idles; i.days >= max_idle_days]
 	fresh := [i.text | some i in idles; i.days < max_idle_days]
 }
 
-outcome(stale, _, _) := {"status": "fail", "message": sprintf("unused for %d+ days but still enabled: %s", [max_idle_days, concat("; ", stale)])} if {
+# Credentials idle() cannot date, looked for only when some are missing (dating each
+# credential twice, for every user, was a third of this rule's time).
+undated(creds) := [c.what | some c in creds; not idle(c)]
+
+outcome(_, _, stale, _) := {"status": "fail", "message": sprintf("unused for %d+ days but still enabled: %s", [max_idle_days, concat("; ", stale)])} if {
 	count(stale) > 0
 }
 
-outcome(stale, undated, _) := {"status": "error", "message": sprintf("no last-use or creation date in the credential report for: %s", [concat(", ", undated)])} if {
+outcome(creds, dated, stale, _) := {"status": "error", "message": sprintf("no last-use or creation date in the credential report for: %s", [concat(", ", undated(creds))])} if {
 	count(stale) == 0
-	count(undated) > 0
+	dated < count(creds)
 }
 
-outcome(stale, undated, fresh) := {"status": "pass", "message": sprintf("every enabled credential used within %d days: %s", [max_idle_days, concat("; ", fresh)])} if {
+outcome(creds, dated, stale, fresh) := {"status": "pass", "message": sprintf("every enabled credential used within %d days: %s", [max_idle_days, concat("; ", fresh)])} if {
 	count(stale) == 0
-	count(undated) == 0
+	dated == count(creds)
 }
