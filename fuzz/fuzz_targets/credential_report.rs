@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = credential_report::looks_like(text);
         if let Ok(report) = credential_report::parse(text) {
             for row in &report.rows {
-                let _ = (row.is_root(), row.account());
+                let _ = (row.is_root(), row.account(), row.fields());
             }
         }
     }

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::SourceFile;
 use crate::aws_config;
+use crate::compact::Compact;
 use crate::detect::{Content, Kind, bad};
 use crate::locate;
 use crate::model::{Cited, ConfigRegion, IamAccount, config_records, iam_records};
@@ -46,6 +47,8 @@ pub fn write(
     let known = known_accounts(&parsed);
     let mut azure = crate::azure_export::AzureImport::default();
     let mut scans = crate::scanners::Collected::default();
+    // Config items' records, their properties still text until every file is checked.
+    let mut config_items: Vec<(ResourceRecord, Compact)> = Vec::new();
 
     for (mut source, content) in parsed {
         let kind = content.kind();
@@ -171,15 +174,16 @@ pub fn write(
                         .or_default()
                         .insert(evidence.sha256.clone());
                     scopes.insert(scope);
-                    out.resources.push(ResourceRecord {
+                    let record = ResourceRecord {
                         provider: "aws".into(),
                         account: item.account.clone(),
                         region: item.region.clone(),
                         resource_type,
                         resource_id: item.arn.unwrap_or(item.resource_id),
-                        properties: item.properties,
+                        properties: Value::Null,
                         evidence: vec![evidence.sha256.clone()],
-                    });
+                    };
+                    config_items.push((record, item.properties));
                 }
                 if scopes.is_empty() {
                     // An empty snapshot still proves Config delivered for its folder's scope.
@@ -251,6 +255,18 @@ pub fn write(
     }
 
     dedup_evidence(&mut out);
+    let mut flush = |out: &mut Batch| {
+        if out.resources.len() >= RECORDS_PER_BATCH {
+            sink(std::mem::take(out))
+        } else {
+            Ok(())
+        }
+    };
+    for (mut record, properties) in config_items {
+        record.properties = properties.value();
+        out.resources.push(record);
+        flush(&mut out)?;
+    }
     for (account, mut state) in iam {
         let mut users = std::mem::take(&mut state.users);
         iam_records(&account, state, &mut out);
@@ -265,9 +281,7 @@ pub fn write(
                 ..IamAccount::default()
             };
             iam_records(&account, slice, &mut out);
-            if out.resources.len() >= RECORDS_PER_BATCH {
-                sink(std::mem::take(&mut out))?;
-            }
+            flush(&mut out)?;
             users = rest;
         }
     }

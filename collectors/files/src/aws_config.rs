@@ -4,15 +4,18 @@
 
 use serde_json::{Map, Value};
 
+use crate::compact::Compact;
+
 pub struct Snapshot {
     pub id: Option<String>,
-    pub items: Vec<Item>,
+    /// Kept as text until their records are made: a snapshot is the largest export.
+    pub items: Vec<Item<Compact>>,
 }
 
 /// One configuration item, normalised: `configuration` and the values of
 /// `supplementaryConfiguration` are JSON, never JSON-in-a-string (the API returns
 /// strings, delivered snapshots mostly objects; rules see one shape).
-pub struct Item {
+pub struct Item<P = Value> {
     pub account: String,
     pub region: String,
     /// Config's type, e.g. `AWS::S3::Bucket`.
@@ -20,10 +23,25 @@ pub struct Item {
     pub resource_id: String,
     pub arn: Option<String>,
     pub status: String,
-    pub properties: Value,
+    pub properties: P,
 }
 
 impl Item {
+    /// The item with its properties as text.
+    pub fn compact(self) -> Item<Compact> {
+        Item {
+            properties: Compact::new(&self.properties),
+            account: self.account,
+            region: self.region,
+            config_type: self.config_type,
+            resource_id: self.resource_id,
+            arn: self.arn,
+            status: self.status,
+        }
+    }
+}
+
+impl<P> Item<P> {
     /// Items Config keeps for resources that no longer exist are history, not inventory.
     pub fn is_current(&self) -> bool {
         !matches!(
@@ -45,7 +63,11 @@ pub fn snapshot(mut value: Value) -> Result<Snapshot, String> {
     let items = items
         .into_iter()
         .enumerate()
-        .map(|(i, item)| self::item(item).map_err(|e| format!("`configurationItems[{i}]`: {e}")))
+        .map(|(i, item)| {
+            self::item(item)
+                .map(Item::compact)
+                .map_err(|e| format!("`configurationItems[{i}]`: {e}"))
+        })
         .collect::<Result<_, _>>()?;
     Ok(Snapshot { id, items })
 }

@@ -3,12 +3,14 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::compact::Compact;
 use crate::policy_document;
 
-/// One IAM entity, normalised: `properties` use snake_case keys and decoded documents.
+/// One IAM entity, normalised: `properties` use snake_case keys and decoded documents,
+/// kept as text until its record is made.
 pub struct Entity {
     pub arn: String,
-    pub properties: Value,
+    pub properties: Compact,
 }
 
 pub struct Details {
@@ -64,7 +66,10 @@ fn entities(items: Vec<Value>, list: &str, normalise: Normaliser) -> Result<Vec<
             let object = item.as_object().ok_or_else(|| format!("{where_} is not an object"))?;
             let arn = text(object, "Arn").ok_or_else(|| format!("{where_} has no `Arn`"))?;
             let properties = normalise(object).map_err(|e| format!("{where_} ({arn}): {e}"))?;
-            Ok(Entity { arn, properties })
+            Ok(Entity {
+                arn,
+                properties: Compact::new(&properties),
+            })
         })
         .collect()
 }

@@ -9,6 +9,7 @@ mod assemble;
 pub mod aws_config;
 pub mod azure;
 pub mod azure_export;
+pub mod compact;
 pub mod credential_report;
 mod detect;
 pub mod iam_account;

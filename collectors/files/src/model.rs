@@ -8,6 +8,7 @@ use evidra_collector_core::aws::{CONFIG_REGION, CONFIG_RESOURCE_TYPES};
 use evidra_collector_core::{Batch, Gap, Observation, ResourceRecord, Scope};
 use serde_json::{Map, Value, json};
 
+use crate::compact::Compact;
 use crate::{aws_config, credential_report};
 
 /// Evidence-carrying value: what a file said, and the hash of the file.
@@ -35,7 +36,7 @@ impl<T> Cited<T> {
 }
 
 /// A user's credential report row and authorization details entry, either may be missing.
-pub type UserParts = (Option<Cited<credential_report::Row>>, Option<Cited<Value>>);
+pub type UserParts = (Option<Cited<credential_report::Row>>, Option<Cited<Compact>>);
 
 #[derive(Default)]
 pub struct IamAccount {
@@ -45,7 +46,7 @@ pub struct IamAccount {
     pub summary: Option<Cited<Value>>,
     pub virtual_mfa: Option<Cited<Vec<Value>>>,
     pub users: BTreeMap<String, UserParts>,
-    pub others: Vec<(&'static str, String, Cited<Value>)>,
+    pub others: Vec<(&'static str, String, Cited<Compact>)>,
     pub details: Option<String>,
     pub observed: BTreeMap<&'static str, BTreeSet<String>>,
 }
@@ -109,11 +110,8 @@ pub fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
     for (arn, (row, details)) in state.users {
         let evidence = evidence_of([row.as_ref().map(Cited::cite), details.as_ref().map(Cited::cite)]);
         let report = row.map(|row| row.value.fields());
-        let mut properties = match details {
-            Some(Cited {
-                value: Value::Object(fields),
-                ..
-            }) => fields,
+        let mut properties = match details.map(|d| d.value.value()) {
+            Some(Value::Object(fields)) => fields,
             Some(_) => Map::new(),
             None => {
                 let name = report
@@ -130,7 +128,8 @@ pub fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
             .push(record("aws.iam.user", arn, Value::Object(properties), evidence));
     }
     for (kind, arn, cited) in state.others {
-        out.resources.push(record(kind, arn, cited.value, vec![cited.sha256]));
+        out.resources
+            .push(record(kind, arn, cited.value.value(), vec![cited.sha256]));
     }
     for (resource_type, evidence) in state.observed {
         out.observations.push(Observation {
