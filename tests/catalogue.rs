@@ -125,6 +125,14 @@ fn user_control_failures(rule: &str, cases: &str) -> Vec<String> {
         .collect()
 }
 
+/// A test case: one bucket with `properties` (TOML), expected to pass with `message`.
+fn pass_case(name: &str, properties: &str, message: &str) -> String {
+    format!(
+        "\n[[test]]\nname = \"{name}\"\n[[test.resource]]\nid = \"arn:aws:s3:::b\"\n{properties}\n\
+         [[test.expect]]\nresource = \"arn:aws:s3:::b\"\nstatus = \"pass\"\nmessage = \"{message}\"\n"
+    )
+}
+
 /// regorus 0.14.1's Rego VM kept `[t.key | some t in tags]`'s entry for a tag without a
 /// `key` as an undefined element, so a count of the keys included the tag with none.
 #[test]
@@ -136,18 +144,12 @@ results contains {"resource": r.id, "status": "pass", "message": sprintf("%d key
     values := {i: v | some i, t in r.properties.tags; v := t.value}
 }
 "#;
-    let cases = r#"
-[[test]]
-name = "a tag without a key or a value is not counted"
-[[test.resource]]
-id = "arn:aws:s3:::b"
-properties.tags = [{ key = "owner", value = "ops" }, { note = "neither" }]
-[[test.expect]]
-resource = "arn:aws:s3:::b"
-status = "pass"
-message = "1 keys, 1 values"
-"#;
-    assert_eq!(user_control_failures(rule, cases), Vec::<String>::new());
+    let case = pass_case(
+        "a tag without a key or a value is not counted",
+        r#"properties.tags = [{ key = "owner", value = "ops" }, { note = "neither" }]"#,
+        "1 keys, 1 values",
+    );
+    assert_eq!(user_control_failures(rule, &case), Vec::<String>::new());
 }
 
 /// regorus 0.14.1's Rego VM gave a function no value at all, instead of its `else`
@@ -163,16 +165,10 @@ results contains object.union({"resource": r.id}, verdict(r)) if {
     some r in input.resources
 }
 "#;
-    let cases = r#"
-[[test]]
-name = "the else value when the first body's assignment is undefined"
-[[test.resource]]
-id = "arn:aws:s3:::b"
-properties.name = "b"
-[[test.expect]]
-resource = "arn:aws:s3:::b"
-status = "pass"
-message = "no reason to fail"
-"#;
-    assert_eq!(user_control_failures(rule, cases), Vec::<String>::new());
+    let case = pass_case(
+        "the else value when the first body's assignment is undefined",
+        r#"properties.name = "b""#,
+        "no reason to fail",
+    );
+    assert_eq!(user_control_failures(rule, &case), Vec::<String>::new());
 }
