@@ -115,7 +115,7 @@ pub type ControlTimes = Vec<(String, std::time::Duration)>;
 /// Builds each record's Rego input while the store reads the run
 /// ([`crate::store::Store::run_data_with`]), from the stored JSON text, so a record's
 /// parsed properties live only until its input is built: holding the whole run parsed
-/// as well was a quarter of a gigabyte at 200,000 records (benches/scale.sh).
+/// as well was 0.4 GB more at 200,000 records (benches/scale.sh).
 #[derive(Default)]
 pub struct InputBuilder {
     keys: Interner,

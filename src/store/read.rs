@@ -83,7 +83,7 @@ impl Store {
     /// JSON text instead of parsing them into the record (which `convert` may still do):
     /// what `convert` returns comes back in the records' order. The engine builds its
     /// own input values this way; parsing every record first held a second copy of the
-    /// whole run in memory (a quarter of a gigabyte at 200,000 records).
+    /// whole run in memory (0.4 GB at 200,000 records).
     pub fn run_data_with<T>(
         &self,
         run_id: &str,
