@@ -106,7 +106,8 @@ pub fn iam_records(account: &str, state: IamAccount, out: &mut Batch) {
             evidence,
         ));
     }
-    // The parts move into the record: copying them held each user twice while built.
+    // Each user's parts are kept compact until here (a CSV record, a JSON text) and
+    // consumed as its record is made, so a user is never held twice.
     for (arn, (row, details)) in state.users {
         let evidence = evidence_of([row.as_ref().map(Cited::cite), details.as_ref().map(Cited::cite)]);
         let report = row.map(|row| row.value.fields());
