@@ -156,10 +156,7 @@ fn row_hashes_in(conn: &Connection, run_id: &str, sql: &str, names: &[&str]) -> 
             }
             canonical::string_to(name, &mut buffer);
             buffer.push(b':');
-            let text = row.get_ref(*column)?.as_str().map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(*column, rusqlite::types::Type::Text, Box::new(e))
-            })?;
-            canonical::string_to(text, &mut buffer);
+            canonical::string_to(super::runs::text(row, *column)?, &mut buffer);
         }
         buffer.push(b'}');
         hashes.push(evidra_collector_core::sha256_hex(&buffer));

@@ -4,7 +4,7 @@ use evidra_collector_core::{Gap, Observation, ResourceRecord, Scope};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::runs::{RUN_COLUMNS, json_list, run_from_row, value};
+use super::runs::{RUN_COLUMNS, json_list, run_from_row, text, value};
 use super::{Run, Store, StoreError, StoredFinding};
 
 /// What the engine evaluates: everything collected in one run.
@@ -239,11 +239,4 @@ impl Store {
             })
             .optional()?)
     }
-}
-
-/// A text column, borrowed from SQLite's row buffer rather than copied out of it.
-fn text<'a>(row: &'a rusqlite::Row<'_>, column: usize) -> rusqlite::Result<&'a str> {
-    row.get_ref(column)?
-        .as_str()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e)))
 }

@@ -348,6 +348,13 @@ impl BatchSink for RunSink<'_> {
     }
 }
 
+/// A text column, borrowed from SQLite's row buffer rather than copied out of it.
+pub(super) fn text<'a>(row: &'a rusqlite::Row<'_>, column: usize) -> rusqlite::Result<&'a str> {
+    row.get_ref(column)?
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e)))
+}
+
 pub(super) fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str::<Vec<String>>(text).unwrap_or_default()
 }
