@@ -983,8 +983,13 @@ fn controls(command: ControlsCommand, config: &Config) -> Result<u8> {
                 return Ok(0);
             }
             println!("{}  [{}]\n{}\n", c.id, c.severity.as_str(), c.title);
+            let context = if c.context_types.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} only as context)", c.context_types.join(", "))
+            };
             println!(
-                "Reads: {}\nDefined in: {} and {}\n",
+                "Reads: {}{context}\nDefined in: {} and {}\n",
                 c.resource_types.join(", "),
                 c.source,
                 c.rego_source

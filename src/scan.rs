@@ -122,6 +122,7 @@ pub fn controls(data: &RunData) -> Vec<Control> {
                 title: format!("{scanner}: {title}"),
                 severity,
                 resource_types: vec![FINDING.to_owned()],
+                context_types: Vec::new(),
                 description: format!("Imported from {scanner}, rule {rule}: {title}."),
                 rationale: format!(
                     "{scanner} judged this rule; evidra keeps its output verbatim as evidence and imports each result \

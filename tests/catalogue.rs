@@ -74,6 +74,23 @@ fn an_unknown_requirement_is_an_error() {
 }
 
 #[test]
+fn a_context_type_must_be_one_of_the_resource_types_and_not_all_of_them() {
+    for (extra, says) in [
+        (
+            "context_types = [\"aws.s3.account_public_access_block\"]",
+            "not one of the control's",
+        ),
+        ("context_types = [\"aws.s3.bucket\"]", "judge nothing"),
+    ] {
+        let dir = user_dir(&[("s3/tagged.toml", &control(extra)), ("s3/tagged.rego", RULE)]);
+        let err = Catalogue::load(&[Source::Dir(dir.path().into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tagged.toml") && err.contains(says), "{err}");
+    }
+}
+
+#[test]
 fn rego_that_does_not_compile_names_the_rule_file() {
     let dir = user_dir(&[
         ("s3/tagged.toml", &control("")),
@@ -171,4 +188,28 @@ results contains object.union({"resource": r.id}, verdict(r)) if {
         "no reason to fail",
     );
     assert_eq!(user_control_failures(rule, &case), Vec::<String>::new());
+}
+
+/// A rule that matches nothing in its input (here a misspelt property) gave no result
+/// at all, and the engine reported the scope `not_applicable` "no aws.s3.bucket in this
+/// scope" while a bucket was there: a broken rule read as nothing to judge.
+#[test]
+fn a_rule_silent_about_every_resource_is_an_error_not_not_applicable() {
+    let rule = r#"package controls.acme.s3.tagged
+results contains {"resource": r.id, "status": "pass", "message": "tagged"} if {
+    some r in input.resources
+    count(r.properties.tagz) > 0
+}
+"#;
+    let case = "\n[[test]]\nname = \"a bucket the rule says nothing about\"\n[[test.resource]]\n\
+                id = \"arn:aws:s3:::b\"\nproperties.tags = [{ key = \"owner\" }]\n\
+                [[test.expect]]\nresource = \"aws/123456789012/us-east-1\"\nstatus = \"error\"\n\
+                message = \"the rule gave no result for the 1 resource(s) of aws.s3.bucket\"\n";
+    assert_eq!(user_control_failures(rule, case), Vec::<String>::new());
+
+    // With no bucket at all, the scope still has nothing to judge.
+    let empty = "\n[[test]]\nname = \"no bucket\"\n[[test.expect]]\n\
+                 resource = \"aws/123456789012/us-east-1\"\nstatus = \"not_applicable\"\n\
+                 message = \"no aws.s3.bucket in this scope\"\n";
+    assert_eq!(user_control_failures(rule, empty), Vec::<String>::new());
 }

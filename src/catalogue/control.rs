@@ -38,6 +38,12 @@ pub struct Control {
     pub severity: Severity,
     /// The resource types the rule reads (`aws.iam.user`); it sees them one scope at a time.
     pub resource_types: Vec<String>,
+    /// Those of `resource_types` the rule only reads to judge the others (locks, read
+    /// to judge resource groups), never judging them itself. A rule that gives no
+    /// result at all where resources of the other types are is broken, and its scope
+    /// `error`; where there are only these, it had nothing to judge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context_types: Vec<String>,
     /// What the control checks, in a sentence or two.
     pub description: String,
     /// Why it matters.
@@ -244,6 +250,20 @@ pub fn parse(
         return Err(invalid(
             "resource_types",
             "`resource_types` is empty: name the resource types the rule reads".into(),
+        ));
+    }
+    for t in &control.context_types {
+        if !control.resource_types.contains(t) {
+            return Err(invalid(
+                "context_types",
+                format!("context type `{t}` is not one of the control's `resource_types`"),
+            ));
+        }
+    }
+    if control.resource_types.iter().all(|t| control.context_types.contains(t)) && !control.context_types.is_empty() {
+        return Err(invalid(
+            "context_types",
+            "every resource type is a context type: the rule would judge nothing".into(),
         ));
     }
     for mapping in &control.requirements {

@@ -703,7 +703,25 @@ fn findings_from(
             ));
         }
     }
-    if out.is_empty() {
+    let to_judge = resources
+        .iter()
+        .filter(|r| !control.context_types.contains(&r.resource_type))
+        .count();
+    if out.is_empty() && to_judge > 0 {
+        // Resources were there and the rule said nothing about any of them, nor about
+        // the scope: a rule that fails to match its input (a renamed field, a typo in
+        // a helper) looks exactly like this, so it is not "nothing to judge".
+        let names = control.resource_types.join(", ");
+        out.push(finding(
+            control,
+            scope,
+            SCOPE_TYPE,
+            &scope.to_string(),
+            Status::Error,
+            format!("the rule gave no result for the {to_judge} resource(s) of {names} in this scope"),
+            all_evidence,
+        ));
+    } else if out.is_empty() {
         let names = control.resource_types.join(", ");
         out.push(finding(
             control,
