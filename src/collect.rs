@@ -88,6 +88,8 @@ pub struct Timings {
     pub collect: std::time::Duration,
     /// Reading the run back, every control, findings into the store.
     pub evaluate: std::time::Duration,
+    /// The part of `evaluate` spent reading the run back and building the rules' input.
+    pub load: std::time::Duration,
     /// The manifest: hashing every row, chaining, signing.
     pub seal: std::time::Duration,
     /// Each control's evaluation, slowest first (they run side by side, so these add up
@@ -210,8 +212,9 @@ pub async fn run_with(
         None => None,
     };
     timings.collect = clock.elapsed();
-    let (findings, gaps, controls) = evaluate_into(store, catalogue, &run, exceptions)?;
+    let (findings, gaps, controls, load) = evaluate_into(store, catalogue, &run, exceptions)?;
     timings.controls = controls;
+    timings.load = load;
     timings.evaluate = clock.elapsed() - timings.collect;
     let status = if gaps > 0 {
         RunStatus::Partial
@@ -238,10 +241,12 @@ fn evaluate_into(
     catalogue: &Catalogue,
     run: &Run,
     exceptions: Option<(&[Exception], String)>,
-) -> Result<(usize, usize, engine::ControlTimes), RunError> {
+) -> Result<(usize, usize, engine::ControlTimes, std::time::Duration), RunError> {
+    let clock = std::time::Instant::now();
     let mut builder = engine::InputBuilder::default();
     let (data, inputs) = store.run_data_with(&run.id, |record, properties| builder.build(record, properties))?;
     drop(builder);
+    let load = clock.elapsed();
     let gaps = data.gaps.len();
     let mut count = 0;
     let mut times = Vec::new();
@@ -256,5 +261,5 @@ fn evaluate_into(
         Ok::<_, RunError>(())
     })?;
     store.set_catalogue(&run.id, &catalogue.hash)?;
-    Ok((count, gaps, times))
+    Ok((count, gaps, times, load))
 }

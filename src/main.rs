@@ -365,9 +365,10 @@ fn run(cli: Cli) -> Result<u8> {
             if std::env::var_os("EVIDRA_TIMINGS").is_some_and(|v| v == "1") {
                 let t = &outcome.timings;
                 eprintln!(
-                    "timings: collect {:.2} s, evaluate {:.2} s, seal {:.2} s; slowest controls:",
+                    "timings: collect {:.2} s, evaluate {:.2} s (reading the run back {:.2} s), seal {:.2} s; slowest controls:",
                     t.collect.as_secs_f64(),
                     t.evaluate.as_secs_f64(),
+                    t.load.as_secs_f64(),
                     t.seal.as_secs_f64()
                 );
                 for (control, took) in t.controls.iter().take(5) {
