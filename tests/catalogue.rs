@@ -213,3 +213,77 @@ results contains {"resource": r.id, "status": "pass", "message": "tagged"} if {
                  message = \"no aws.s3.bucket in this scope\"\n";
     assert_eq!(user_control_failures(rule, empty), Vec::<String>::new());
 }
+
+/// Two buckets, `a` (properties `{ bad = true, name = "a" }`) and `b` (no properties),
+/// and what the engine is expected to make of `rule`'s results over them.
+fn two_bucket_case(expect: &[(&str, &str, &str)]) -> String {
+    let mut case = String::from(
+        "\n[[test]]\nname = \"two buckets\"\n\
+         [[test.resource]]\nid = \"a\"\nproperties = { bad = true, name = \"a\" }\n\
+         [[test.resource]]\nid = \"b\"\n",
+    );
+    for (resource, status, message) in expect {
+        case.push_str(&format!(
+            "[[test.expect]]\nresource = \"{resource}\"\nstatus = \"{status}\"\nmessage = \"{message}\"\n"
+        ));
+    }
+    case
+}
+
+/// How the engine turns a rule's results into findings, one rule per behaviour (each
+/// case also fails on any finding it does not expect).
+#[test]
+fn the_engine_turns_results_into_findings_as_documented() {
+    let head = "package controls.acme.s3.tagged\n";
+    for (what, body, expect) in [
+        (
+            "a resource said to pass and to fail fails",
+            r#"results contains {"resource": r.id, "status": "pass", "message": "ok"} if { some r in input.resources }
+results contains {"resource": r.id, "status": "fail", "message": "bad"} if { some r in input.resources; r.properties.bad }"#,
+            vec![("a", "fail", "bad"), ("b", "pass", "ok")],
+        ),
+        (
+            "a resource of a judged type with no result is an error",
+            r#"results contains {"resource": r.id, "status": "pass", "message": "named"} if { some r in input.resources; r.properties.name }"#,
+            vec![("a", "pass", "named"), ("b", "error", "the rule gave no result for this resource")],
+        ),
+        (
+            "an unknown status is an error",
+            r#"results contains {"resource": r.id, "status": "maybe", "message": "?"} if { some r in input.resources }"#,
+            vec![
+                ("a", "error", "the rule returned unknown status `maybe`"),
+                ("b", "error", "the rule returned unknown status `maybe`"),
+            ],
+        ),
+        (
+            "results that are not a set of objects fail every resource",
+            "results := 5",
+            vec![
+                ("a", "error", "the rule failed to evaluate: `results` must be a set of objects"),
+                ("b", "error", "the rule failed to evaluate"),
+            ],
+        ),
+        (
+            "a result without a status fails every resource",
+            r#"results contains {"resource": r.id} if { some r in input.resources }"#,
+            vec![
+                ("a", "error", "a result has no `status`"),
+                ("b", "error", "a result has no `status`"),
+            ],
+        ),
+        (
+            "a result about the scope alone leaves the resources unjudged",
+            r#"results contains {"resource": input.scope.id, "status": "pass", "message": "scope ok"}"#,
+            vec![("aws/123456789012/us-east-1", "pass", "scope ok")],
+        ),
+        (
+            "a result naming a resource outside the records keeps its own type",
+            r#"results contains {"resource": r.id, "status": "pass", "message": "ok"} if { some r in input.resources }
+results contains {"resource": "elsewhere", "type": "aws.s3.bucket", "status": "fail", "message": "named by the rule"}"#,
+            vec![("a", "pass", "ok"), ("b", "pass", "ok"), ("elsewhere", "fail", "named by the rule")],
+        ),
+    ] {
+        let failures = user_control_failures(&format!("{head}{body}\n"), &two_bucket_case(&expect));
+        assert_eq!(failures, Vec::<String>::new(), "{what}");
+    }
+}

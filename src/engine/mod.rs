@@ -12,6 +12,7 @@
 mod status;
 pub mod testing;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use evidra_collector_core::{Gap, ResourceRecord, Scope};
@@ -430,7 +431,7 @@ fn finding(
     resource_id: &str,
     status: Status,
     message: String,
-    evidence: BTreeSet<String>,
+    evidence: Vec<String>,
 ) -> StoredFinding {
     StoredFinding {
         control: control.id.clone(),
@@ -441,7 +442,7 @@ fn finding(
         resource_id: resource_id.to_owned(),
         status: status.as_str().to_owned(),
         message,
-        evidence: evidence.into_iter().collect(),
+        evidence,
     }
 }
 
@@ -521,7 +522,7 @@ pub fn evaluate_control(
                     &scope.to_string(),
                     Status::Error,
                     message,
-                    gap_evidence,
+                    gap_evidence.into_iter().collect(),
                 ));
             } else {
                 for r in &resources {
@@ -534,7 +535,7 @@ pub fn evaluate_control(
                         &r.resource_id,
                         Status::Error,
                         message.clone(),
-                        evidence,
+                        evidence.into_iter().collect(),
                     ));
                 }
             }
@@ -545,16 +546,32 @@ pub fn evaluate_control(
             Some(rule) => rule,
             None => rule.insert(compile(control)?),
         };
-        let results = run_rule(rule, &scope, &entries, now, now_ns);
-        out.extend(findings_from(control, &scope, &resources, observed, results));
+        let value = run_rule(rule, &scope, &entries, now, now_ns);
+        let results = value.and_then(|value| {
+            rule_results(&value).map(|results| findings_from(control, &scope, &resources, &observed, results))
+        });
+        out.extend(results.unwrap_or_else(|e| rule_failed(control, &scope, &resources, observed, &e)));
     }
     Ok(out)
 }
 
-/// One result of a rule: `Ok((resource, type, status, message))` or the rule's failure.
-type RuleResults = Result<Vec<(String, Option<String>, String, String)>, String>;
+/// One result of a rule, borrowed from the rule's value.
+struct RuleResult<'v> {
+    resource: &'v str,
+    /// The type a result names for a resource that is not a record of the scope.
+    resource_type: Option<&'v str>,
+    status: &'v str,
+    message: &'v str,
+}
 
-fn run_rule(rule: &mut Rule, scope: &Scope, entries: &[&Entry<'_>], now: &str, now_ns: i128) -> RuleResults {
+/// Runs the rule over the scope's records, giving the value of its `results`.
+fn run_rule(
+    rule: &mut Rule,
+    scope: &Scope,
+    entries: &[&Entry<'_>],
+    now: &str,
+    now_ns: i128,
+) -> Result<regorus::Value, String> {
     let text = |s: &str| regorus::Value::from(s);
     let mut scope_object = BTreeMap::new();
     scope_object.insert(text("provider"), text(&scope.provider));
@@ -569,8 +586,13 @@ fn run_rule(rule: &mut Rule, scope: &Scope, entries: &[&Entry<'_>], now: &str, n
         text("resources"),
         regorus::Value::from(entries.iter().map(|e| e.input.clone()).collect::<Vec<_>>()),
     );
-    let value = rule.run(regorus::Value::from(input))?;
-    let items: Vec<&regorus::Value> = match &value {
+    rule.run(regorus::Value::from(input))
+}
+
+/// The results in a rule's value: a set (or array) of objects with text fields
+/// `resource`, `status`, optional `message` and `type`.
+fn rule_results(value: &regorus::Value) -> Result<Vec<RuleResult<'_>>, String> {
+    let items: Vec<&regorus::Value> = match value {
         regorus::Value::Set(items) => items.iter().collect(),
         regorus::Value::Array(items) => items.iter().collect(),
         regorus::Value::Undefined | regorus::Value::Null => Vec::new(),
@@ -584,16 +606,18 @@ fn run_rule(rule: &mut Rule, scope: &Scope, entries: &[&Entry<'_>], now: &str, n
         .map(|item| {
             let field = |key: &regorus::Value| match item {
                 regorus::Value::Object(fields) => match fields.get(key) {
-                    Some(regorus::Value::String(s)) => Some(s.to_string()),
+                    Some(regorus::Value::String(s)) => Some(s.as_ref()),
                     _ => None,
                 },
                 _ => None,
             };
             let missing = |key: &str| format!("a result has no `{key}`: {}", json_text(item));
-            let resource = field(&resource_key).ok_or_else(|| missing("resource"))?;
-            let status = field(&status_key).ok_or_else(|| missing("status"))?;
-            let message = field(&message_key).unwrap_or_default();
-            Ok((resource, field(&type_key), status, message))
+            Ok(RuleResult {
+                resource: field(&resource_key).ok_or_else(|| missing("resource"))?,
+                resource_type: field(&type_key),
+                status: field(&status_key).ok_or_else(|| missing("status"))?,
+                message: field(&message_key).unwrap_or_default(),
+            })
         })
         .collect()
 }
@@ -603,108 +627,159 @@ fn json_text(value: &regorus::Value) -> String {
     value.to_json_str().unwrap_or_else(|_| format!("{value:?}"))
 }
 
-fn findings_from(
+/// Every resource of the scope `error` (or the scope, if it has none): the rule failed.
+fn rule_failed(
     control: &Control,
     scope: &Scope,
     resources: &[&ResourceRecord],
     observed: BTreeSet<String>,
-    results: RuleResults,
+    error: &str,
 ) -> Vec<StoredFinding> {
-    let mut out = Vec::new();
-    let results = match results {
-        Ok(results) => results,
-        Err(e) => {
-            let message = format!("the rule failed to evaluate: {e}");
-            if resources.is_empty() {
-                return vec![finding(
-                    control,
-                    scope,
-                    SCOPE_TYPE,
-                    &scope.to_string(),
-                    Status::Error,
-                    message,
-                    observed,
-                )];
-            }
-            return resources
-                .iter()
-                .map(|r| {
-                    finding(
-                        control,
-                        scope,
-                        &r.resource_type,
-                        &r.resource_id,
-                        Status::Error,
-                        message.clone(),
-                        r.evidence.iter().cloned().collect(),
-                    )
-                })
-                .collect();
-        }
-    };
-    let by_id: BTreeMap<&str, &ResourceRecord> = resources.iter().map(|r| (r.resource_id.as_str(), *r)).collect();
-    // Worst result per resource: a rule that says both pass and fail for one resource fails it.
-    let mut best: BTreeMap<(String, String), (Status, String)> = BTreeMap::new();
-    for (resource, explicit_type, status, message) in results {
-        let (status, message) = match Status::from_rule(&status) {
-            Some(s) => (s, message),
-            None => (Status::Error, format!("the rule returned unknown status `{status}`")),
-        };
-        let resource_type = by_id
-            .get(resource.as_str())
-            .map(|r| r.resource_type.clone())
-            .or(explicit_type)
-            .unwrap_or_else(|| SCOPE_TYPE.to_owned());
-        let key = (resource_type, resource);
-        let replace = match best.get(&key) {
-            None => true,
-            Some((s, m)) => (status.rank(), &message) > (s.rank(), m),
-        };
-        if replace {
-            best.insert(key, (status, message));
-        }
-    }
-    let all_evidence: BTreeSet<String> = resources
-        .iter()
-        .flat_map(|r| r.evidence.iter().cloned())
-        .chain(observed.iter().cloned())
-        .collect();
-    for ((resource_type, resource), (status, message)) in &best {
-        let evidence = match by_id.get(resource.as_str()) {
-            Some(r) => r.evidence.iter().cloned().collect(),
-            None => all_evidence.clone(),
-        };
-        out.push(finding(
+    let message = format!("the rule failed to evaluate: {error}");
+    if resources.is_empty() {
+        return vec![finding(
             control,
             scope,
-            resource_type,
-            resource,
-            *status,
-            message.clone(),
-            evidence,
-        ));
+            SCOPE_TYPE,
+            &scope.to_string(),
+            Status::Error,
+            message,
+            observed.into_iter().collect(),
+        )];
     }
-    // A rule that judges resources of a type one by one must judge every one of them. A
-    // type no result names is context (locks read to judge resource groups), and a rule
-    // that judges only the scope ("a support role exists") names no resource at all.
-    let judged: BTreeSet<&str> = best
-        .keys()
-        .filter_map(|(_, id)| by_id.get(id.as_str()))
-        .map(|r| r.resource_type.as_str())
-        .collect();
-    let named: BTreeSet<&str> = best.keys().map(|(_, id)| id.as_str()).collect();
-    for r in resources.iter().filter(|r| judged.contains(r.resource_type.as_str())) {
-        if !named.contains(r.resource_id.as_str()) {
-            out.push(finding(
+    resources
+        .iter()
+        .map(|r| {
+            finding(
                 control,
                 scope,
                 &r.resource_type,
                 &r.resource_id,
                 Status::Error,
-                "the rule gave no result for this resource".into(),
-                r.evidence.iter().cloned().collect(),
-            ));
+                message.clone(),
+                sorted(&r.evidence),
+            )
+        })
+        .collect()
+}
+
+/// A verdict on one resource: the worst the rule said of it.
+type Verdict<'v> = (Status, Cow<'v, str>);
+
+/// Keeps the worse of `verdict` and what `slot` holds: a rule that says both pass and
+/// fail for one resource fails it (equal statuses: the larger message, so the outcome
+/// never depends on the order of the results).
+fn keep_worst<'v>(slot: &mut Option<Verdict<'v>>, verdict: Verdict<'v>) {
+    if slot
+        .as_ref()
+        .is_none_or(|(s, m)| (verdict.0.rank(), &verdict.1) > (s.rank(), m))
+    {
+        *slot = Some(verdict);
+    }
+}
+
+/// A resource's evidence hashes, sorted and each once.
+fn sorted(evidence: &[String]) -> Vec<String> {
+    let mut evidence = evidence.to_vec();
+    evidence.sort_unstable();
+    evidence.dedup();
+    evidence
+}
+
+/// The findings of one scope from its rule's results.
+///
+/// Results are matched to the scope's records by position (an ID looked up once), not
+/// kept in maps keyed by copied IDs: at a million findings, that bookkeeping and its
+/// copies cost as much as a simple rule (perf on benches/scale.sh).
+fn findings_from(
+    control: &Control,
+    scope: &Scope,
+    resources: &[&ResourceRecord],
+    observed: &BTreeSet<String>,
+    results: Vec<RuleResult<'_>>,
+) -> Vec<StoredFinding> {
+    // An ID held by two records of different types names the later one, as it did when
+    // this was a map built in the records' order.
+    let position: std::collections::HashMap<&str, usize> = resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.resource_id.as_str(), i))
+        .collect();
+    let mut verdicts: Vec<Option<Verdict<'_>>> = vec![None; resources.len()];
+    // Results naming no record of the scope (the scope itself, or what the rule names by
+    // its own `type`), by (type, ID).
+    let mut others: BTreeMap<(&str, &str), Option<Verdict<'_>>> = BTreeMap::new();
+    for result in results {
+        let verdict = match Status::from_rule(result.status) {
+            Some(status) => (status, Cow::Borrowed(result.message)),
+            None => (
+                Status::Error,
+                Cow::Owned(format!("the rule returned unknown status `{}`", result.status)),
+            ),
+        };
+        match position.get(result.resource) {
+            Some(&i) => keep_worst(&mut verdicts[i], verdict),
+            None => keep_worst(
+                others
+                    .entry((result.resource_type.unwrap_or(SCOPE_TYPE), result.resource))
+                    .or_default(),
+                verdict,
+            ),
         }
+    }
+    let mut out = Vec::with_capacity(resources.len() + others.len());
+    if !others.is_empty() {
+        let all_evidence: Vec<String> = resources
+            .iter()
+            .flat_map(|r| r.evidence.iter().cloned())
+            .chain(observed.iter().cloned())
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect();
+        for ((resource_type, resource), verdict) in others {
+            if let Some((status, message)) = verdict {
+                out.push(finding(
+                    control,
+                    scope,
+                    resource_type,
+                    resource,
+                    status,
+                    message.into_owned(),
+                    all_evidence.clone(),
+                ));
+            }
+        }
+    }
+    // A rule that judges resources of a type one by one must judge every one of them. A
+    // type no result names is context (locks read to judge resource groups), and a rule
+    // that judges only the scope ("a support role exists") names no resource at all.
+    let judged: BTreeSet<&str> = resources
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, v)| v.is_some())
+        .map(|(r, _)| r.resource_type.as_str())
+        .collect();
+    for (i, (r, verdict)) in resources.iter().zip(verdicts).enumerate() {
+        // Where two records share an ID, the verdict is the later one's (see `position`).
+        if position.get(r.resource_id.as_str()) != Some(&i) && verdict.is_none() {
+            continue;
+        }
+        let (status, message) = match verdict {
+            Some((status, message)) => (status, message.into_owned()),
+            None if judged.contains(r.resource_type.as_str()) => {
+                (Status::Error, "the rule gave no result for this resource".to_owned())
+            }
+            None => continue,
+        };
+        out.push(finding(
+            control,
+            scope,
+            &r.resource_type,
+            &r.resource_id,
+            status,
+            message,
+            sorted(&r.evidence),
+        ));
     }
     let to_judge = resources
         .iter()
@@ -715,6 +790,11 @@ fn findings_from(
         // the scope: a rule that fails to match its input (a renamed field, a typo in
         // a helper) looks exactly like this, so it is not "nothing to judge".
         let names = control.resource_types.join(", ");
+        let evidence: BTreeSet<String> = resources
+            .iter()
+            .flat_map(|r| r.evidence.iter().cloned())
+            .chain(observed.iter().cloned())
+            .collect();
         out.push(finding(
             control,
             scope,
@@ -722,7 +802,7 @@ fn findings_from(
             &scope.to_string(),
             Status::Error,
             format!("the rule gave no result for the {to_judge} resource(s) of {names} in this scope"),
-            all_evidence,
+            evidence.into_iter().collect(),
         ));
     } else if out.is_empty() {
         let names = control.resource_types.join(", ");
@@ -733,7 +813,7 @@ fn findings_from(
             &scope.to_string(),
             Status::NotApplicable,
             format!("no {names} in this scope"),
-            observed,
+            observed.iter().cloned().collect(),
         ));
     }
     out
