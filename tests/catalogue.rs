@@ -245,7 +245,10 @@ results contains {"resource": r.id, "status": "fail", "message": "bad"} if { som
         (
             "a resource of a judged type with no result is an error",
             r#"results contains {"resource": r.id, "status": "pass", "message": "named"} if { some r in input.resources; r.properties.name }"#,
-            vec![("a", "pass", "named"), ("b", "error", "the rule gave no result for this resource")],
+            vec![
+                ("a", "pass", "named"),
+                ("b", "error", "the rule gave no result for this resource"),
+            ],
         ),
         (
             "an unknown status is an error",
@@ -259,7 +262,11 @@ results contains {"resource": r.id, "status": "fail", "message": "bad"} if { som
             "results that are not a set of objects fail every resource",
             "results := 5",
             vec![
-                ("a", "error", "the rule failed to evaluate: `results` must be a set of objects"),
+                (
+                    "a",
+                    "error",
+                    "the rule failed to evaluate: `results` must be a set of objects",
+                ),
                 ("b", "error", "the rule failed to evaluate"),
             ],
         ),
@@ -280,7 +287,11 @@ results contains {"resource": r.id, "status": "fail", "message": "bad"} if { som
             "a result naming a resource outside the records keeps its own type",
             r#"results contains {"resource": r.id, "status": "pass", "message": "ok"} if { some r in input.resources }
 results contains {"resource": "elsewhere", "type": "aws.s3.bucket", "status": "fail", "message": "named by the rule"}"#,
-            vec![("a", "pass", "ok"), ("b", "pass", "ok"), ("elsewhere", "fail", "named by the rule")],
+            vec![
+                ("a", "pass", "ok"),
+                ("b", "pass", "ok"),
+                ("elsewhere", "fail", "named by the rule"),
+            ],
         ),
     ] {
         let failures = user_control_failures(&format!("{head}{body}\n"), &two_bucket_case(&expect));

@@ -232,8 +232,14 @@ impl Store {
         run_id: &str,
         produce: impl FnOnce(&mut FindingsWriter<'_, '_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(StoreError::from)?;
+        let conn = self.conn();
+        // The trigger `findings_only_running` looks up each finding's run and refuses it
+        // unless that run is `running`, which a run that does not exist is not; the
+        // foreign key looked the same row up again. Without it, storing a million
+        // findings costs SQLite 1.5 s less (6.3 -> 4.8 s, the same rows, with and
+        // without). Off for this transaction only: the guard turns it back on.
+        let _checked_by_trigger = ForeignKeysOff::new(&conn).map_err(StoreError::from)?;
+        let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
         {
             let mut insert = tx
                 .prepare_cached(
@@ -333,6 +339,26 @@ impl FindingsWriter<'_, '_> {
     }
 }
 
+/// Foreign key enforcement off on a connection until dropped. SQLite ignores the
+/// setting inside a transaction, so the guard is made before one begins and dropped
+/// after it ends.
+struct ForeignKeysOff<'c>(&'c rusqlite::Connection);
+
+impl<'c> ForeignKeysOff<'c> {
+    fn new(conn: &'c rusqlite::Connection) -> rusqlite::Result<Self> {
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        Ok(Self(conn))
+    }
+}
+
+impl Drop for ForeignKeysOff<'_> {
+    fn drop(&mut self) {
+        // Fails only if a transaction is still open on the connection, which the
+        // callers' scopes rule out; the setting is the connection's alone either way.
+        let _ = self.0.pragma_update(None, "foreign_keys", "ON");
+    }
+}
+
 /// The store as a collector's [`BatchSink`] for one run.
 pub struct RunSink<'a> {
     pub store: &'a Store,
@@ -361,4 +387,56 @@ pub(super) fn json_list(text: &str) -> Vec<String> {
 
 pub(super) fn value(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding() -> StoredFinding {
+        StoredFinding {
+            control: "aws.iam.root_mfa".into(),
+            provider: "aws".into(),
+            account: "123456789012".into(),
+            region: "global".into(),
+            resource_type: "aws.iam.account".into(),
+            resource_id: "123456789012".into(),
+            status: "pass".into(),
+            message: "m".into(),
+            evidence: vec![],
+        }
+    }
+
+    fn foreign_keys(store: &Store) -> i64 {
+        store
+            .conn()
+            .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+            .unwrap()
+    }
+
+    /// Findings are stored with the foreign key off (the trigger checks their run): a
+    /// finding of no run or of a finished run is still refused, and the key is back on
+    /// afterwards, whether the write succeeded or not.
+    #[test]
+    fn findings_reach_only_a_running_run_with_the_foreign_key_off_while_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("evidra.db")).unwrap();
+        assert_eq!(foreign_keys(&store), 1);
+        assert!(store.write_findings("no-such-run", &[finding()]).is_err());
+        assert_eq!(foreign_keys(&store), 1);
+
+        let run = store
+            .begin_run("2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z", &[])
+            .unwrap();
+        store.write_findings(&run.id, &[finding()]).unwrap();
+        assert_eq!(foreign_keys(&store), 1);
+        store
+            .finish_run(&run.id, RunStatus::Complete, "2026-11-20T00:00:01Z")
+            .unwrap();
+        let mut late = finding();
+        late.resource_id = "another".into();
+        assert!(store.write_findings(&run.id, &[late]).is_err());
+        assert_eq!(foreign_keys(&store), 1);
+        assert_eq!(store.findings(&run.id).unwrap().len(), 1);
+    }
 }
