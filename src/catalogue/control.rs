@@ -260,7 +260,7 @@ pub fn parse(
             ));
         }
     }
-    if control.resource_types.iter().all(|t| control.context_types.contains(t)) && !control.context_types.is_empty() {
+    if !control.context_types.is_empty() && control.resource_types.iter().all(|t| control.context_types.contains(t)) {
         return Err(invalid(
             "context_types",
             "every resource type is a context type: the rule would judge nothing".into(),

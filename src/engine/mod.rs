@@ -686,6 +686,18 @@ fn sorted(evidence: &[String]) -> Vec<String> {
     evidence
 }
 
+/// The evidence of a finding about the scope rather than one record: every record's and
+/// the listings that observed them, sorted and each once.
+fn scope_evidence(resources: &[&ResourceRecord], observed: &BTreeSet<String>) -> Vec<String> {
+    resources
+        .iter()
+        .flat_map(|r| r.evidence.iter().cloned())
+        .chain(observed.iter().cloned())
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect()
+}
+
 /// The findings of one scope from its rule's results.
 ///
 /// Results are matched to the scope's records by position (an ID looked up once), not
@@ -729,13 +741,7 @@ fn findings_from(
     }
     let mut out = Vec::with_capacity(resources.len() + others.len());
     if !others.is_empty() {
-        let all_evidence: Vec<String> = resources
-            .iter()
-            .flat_map(|r| r.evidence.iter().cloned())
-            .chain(observed.iter().cloned())
-            .collect::<BTreeSet<String>>()
-            .into_iter()
-            .collect();
+        let all_evidence = scope_evidence(resources, observed);
         for ((resource_type, resource), verdict) in others {
             if let Some((status, message)) = verdict {
                 out.push(finding(
@@ -760,8 +766,8 @@ fn findings_from(
         .map(|(r, _)| r.resource_type.as_str())
         .collect();
     for (i, (r, verdict)) in resources.iter().zip(verdicts).enumerate() {
-        // Where two records share an ID, the verdict is the later one's (see `position`).
-        if position.get(r.resource_id.as_str()) != Some(&i) && verdict.is_none() {
+        // Where two records share an ID, only the later one is judged (see `position`).
+        if position.get(r.resource_id.as_str()) != Some(&i) {
             continue;
         }
         let (status, message) = match verdict {
@@ -790,11 +796,6 @@ fn findings_from(
         // the scope: a rule that fails to match its input (a renamed field, a typo in
         // a helper) looks exactly like this, so it is not "nothing to judge".
         let names = control.resource_types.join(", ");
-        let evidence: BTreeSet<String> = resources
-            .iter()
-            .flat_map(|r| r.evidence.iter().cloned())
-            .chain(observed.iter().cloned())
-            .collect();
         out.push(finding(
             control,
             scope,
@@ -802,7 +803,7 @@ fn findings_from(
             &scope.to_string(),
             Status::Error,
             format!("the rule gave no result for the {to_judge} resource(s) of {names} in this scope"),
-            evidence.into_iter().collect(),
+            scope_evidence(resources, observed),
         ));
     } else if out.is_empty() {
         let names = control.resource_types.join(", ");
