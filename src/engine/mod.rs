@@ -446,6 +446,25 @@ fn finding(
     }
 }
 
+/// A finding about the scope itself rather than one of its resources.
+fn scope_finding(
+    control: &Control,
+    scope: &Scope,
+    status: Status,
+    message: String,
+    evidence: Vec<String>,
+) -> StoredFinding {
+    finding(
+        control,
+        scope,
+        SCOPE_TYPE,
+        &scope.to_string(),
+        status,
+        message,
+        evidence,
+    )
+}
+
 /// Evaluates one control over the indexed run.
 pub fn evaluate_control(
     control: &Control,
@@ -515,11 +534,9 @@ pub fn evaluate_control(
                 .collect();
             let message = format!("evidence incomplete: {}", reasons.join("; "));
             if resources.is_empty() {
-                out.push(finding(
+                out.push(scope_finding(
                     control,
                     &scope,
-                    SCOPE_TYPE,
-                    &scope.to_string(),
                     Status::Error,
                     message,
                     gap_evidence.into_iter().collect(),
@@ -637,11 +654,9 @@ fn rule_failed(
 ) -> Vec<StoredFinding> {
     let message = format!("the rule failed to evaluate: {error}");
     if resources.is_empty() {
-        return vec![finding(
+        return vec![scope_finding(
             control,
             scope,
-            SCOPE_TYPE,
-            &scope.to_string(),
             Status::Error,
             message,
             observed.into_iter().collect(),
@@ -787,35 +802,29 @@ fn findings_from(
             sorted(&r.evidence),
         ));
     }
-    let to_judge = resources
-        .iter()
-        .filter(|r| !control.context_types.contains(&r.resource_type))
-        .count();
-    if out.is_empty() && to_judge > 0 {
+    if out.is_empty() {
+        let names = control.resource_types.join(", ");
+        let to_judge = resources
+            .iter()
+            .filter(|r| !control.context_types.contains(&r.resource_type))
+            .count();
         // Resources were there and the rule said nothing about any of them, nor about
         // the scope: a rule that fails to match its input (a renamed field, a typo in
         // a helper) looks exactly like this, so it is not "nothing to judge".
-        let names = control.resource_types.join(", ");
-        out.push(finding(
-            control,
-            scope,
-            SCOPE_TYPE,
-            &scope.to_string(),
-            Status::Error,
-            format!("the rule gave no result for the {to_judge} resource(s) of {names} in this scope"),
-            scope_evidence(resources, observed),
-        ));
-    } else if out.is_empty() {
-        let names = control.resource_types.join(", ");
-        out.push(finding(
-            control,
-            scope,
-            SCOPE_TYPE,
-            &scope.to_string(),
-            Status::NotApplicable,
-            format!("no {names} in this scope"),
-            observed.iter().cloned().collect(),
-        ));
+        let (status, message, evidence) = if to_judge > 0 {
+            (
+                Status::Error,
+                format!("the rule gave no result for the {to_judge} resource(s) of {names} in this scope"),
+                scope_evidence(resources, observed),
+            )
+        } else {
+            (
+                Status::NotApplicable,
+                format!("no {names} in this scope"),
+                observed.iter().cloned().collect(),
+            )
+        };
+        out.push(scope_finding(control, scope, status, message, evidence));
     }
     out
 }
