@@ -394,22 +394,24 @@ pub fn csv(list: &[Tracked]) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
-/// Marks each finding of a report overdue or not, as the follow-up list up to the
-/// report's run says (only called when deadlines are configured).
-pub fn flag_overdue(
-    store: &Store,
-    catalogue: &Catalogue,
-    deadlines: &Deadlines,
-    model: &mut crate::report::ReportModel,
-) -> Result<(), StoreError> {
-    let tracked = track(store, catalogue, Some(&model.run), Some(deadlines))?;
-    let overdue: BTreeSet<(String, Resource)> = tracked
-        .into_iter()
-        .filter(|t| t.overdue)
-        .map(|t| (t.control, t.resource))
-        .collect();
-    for f in &mut model.findings {
-        let k = (
+/// The findings open past their severity's deadline, as the follow-up list up to a
+/// report's run says (made only when deadlines are configured).
+pub struct Overdue(BTreeSet<Key>);
+
+impl Overdue {
+    pub fn of(store: &Store, catalogue: &Catalogue, deadlines: &Deadlines, run: &Run) -> Result<Self, StoreError> {
+        let tracked = track(store, catalogue, Some(run), Some(deadlines))?;
+        Ok(Self(
+            tracked
+                .into_iter()
+                .filter(|t| t.overdue)
+                .map(|t| (t.control, t.resource))
+                .collect(),
+        ))
+    }
+
+    pub fn contains(&self, f: &crate::report::model::Finding) -> bool {
+        self.0.contains(&(
             f.control.clone(),
             Resource {
                 provider: f.resource.provider.clone(),
@@ -418,8 +420,21 @@ pub fn flag_overdue(
                 resource_type: f.resource.resource_type.clone(),
                 id: f.resource.id.clone(),
             },
-        );
-        f.overdue = Some(overdue.contains(&k));
+        ))
+    }
+}
+
+/// Marks each finding of a report overdue or not (only called when deadlines are
+/// configured).
+pub fn flag_overdue(
+    store: &Store,
+    catalogue: &Catalogue,
+    deadlines: &Deadlines,
+    model: &mut crate::report::ReportModel,
+) -> Result<(), StoreError> {
+    let overdue = Overdue::of(store, catalogue, deadlines, &model.run)?;
+    for f in &mut model.findings {
+        f.overdue = Some(overdue.contains(f));
     }
     Ok(())
 }

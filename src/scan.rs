@@ -157,20 +157,13 @@ pub fn controls_for_report(
     Ok(controls(&store.run_data(run)?))
 }
 
-/// How many scanner findings of a report map to no requirement of its framework: they
-/// are listed among its findings all the same (`"requirements"` without the framework).
-pub fn unmapped_in(model: &crate::report::ReportModel) -> usize {
-    let framework = model.framework.id.as_str();
-    model
-        .findings
-        .iter()
-        .filter(|f| f.control.starts_with(PREFIX))
-        .filter(|f| {
-            f.requirements
-                .get(framework)
-                .is_none_or(|ids| ids.iter().all(|id| model.framework.requirement(id).is_none()))
-        })
-        .count()
+/// Whether a scanner control's requirement mapping names a requirement of `framework`;
+/// its findings are listed in the framework's reports either way (unmapped ones with
+/// `"requirements"` lacking the framework, and counted apart).
+pub fn maps_into(requirements: &crate::report::model::RequirementMap, framework: &crate::catalogue::Framework) -> bool {
+    requirements
+        .get(framework.id.as_str())
+        .is_some_and(|ids| ids.iter().any(|id| framework.requirement(id).is_some()))
 }
 
 #[cfg(test)]

@@ -741,6 +741,65 @@ fn the_same_scans_give_the_same_findings() {
     );
 }
 
+/// The auditor's JSON report is written as its findings are read from the store
+/// (`write_json_streamed`); to the byte it must be the report built whole and rendered:
+/// with scanner findings mapped and unmapped, overdue flags, an organisation.
+#[test]
+fn the_streamed_json_report_is_the_built_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = exports(
+        dir.path(),
+        "scan",
+        &[
+            "prowler/scan1.ocsf.json",
+            "securityhub/get-findings.json",
+            "sarif/checkov-1.sarif",
+            "sarif/trivy.sarif",
+        ],
+    );
+    collect_ok(dir.path(), SEPT, &folder);
+    collect_ok(dir.path(), NOV, &folder);
+    let store = Store::open(&dir.path().join("evidra.db")).unwrap();
+    let catalogue = evidra::catalogue::Catalogue::with_dirs(&[]).unwrap();
+    let run = store.resolve_run("latest").unwrap();
+    let deadlines = evidra::config::Deadlines {
+        critical: Some(7),
+        high: Some(30),
+        medium: Some(60),
+        low: Some(180),
+        info: None,
+    };
+    let overdue = evidra::followup::Overdue::of(&store, &catalogue, &deadlines, &run).unwrap();
+    let mut flagged = 0;
+    for framework in ["soc2", "iso27001"] {
+        for (organisation, overdue) in [(None, None), (Some("Acme Ltd".to_owned()), Some(&overdue))] {
+            let mut model = evidra::report::build(&store, &catalogue, &run, framework, organisation.clone()).unwrap();
+            if overdue.is_some() {
+                evidra::followup::flag_overdue(&store, &catalogue, &deadlines, &mut model).unwrap();
+                flagged += model.findings.iter().filter(|f| f.overdue == Some(true)).count();
+            }
+            assert!(model.unmapped_scan_findings > 0, "{framework}: the case is covered");
+            let built = evidra::report::render(&model, evidra::report::Format::Json).unwrap();
+            let mut streamed = Vec::new();
+            evidra::report::write_json_streamed(
+                &store,
+                &catalogue,
+                &run,
+                framework,
+                organisation,
+                overdue,
+                &mut streamed,
+            )
+            .unwrap();
+            let (streamed, built) = (String::from_utf8(streamed).unwrap(), String::from_utf8(built).unwrap());
+            let first_difference = streamed.lines().zip(built.lines()).position(|(s, b)| s != b);
+            assert_eq!(first_difference, None, "{framework}: the first line that differs");
+            assert_eq!(streamed.len(), built.len(), "{framework}");
+        }
+    }
+    assert!(flagged > 0, "some finding is overdue: the flag is covered");
+}
+
 /// A malformed scanner file stops the import with an error naming it (exit 1).
 fn rejects(name: &str, content: &str, expected: &str) {
     let dir = tempfile::tempdir().unwrap();

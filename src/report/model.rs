@@ -127,6 +127,9 @@ pub struct ReportModel {
     pub exceptions: Vec<ExceptionView>,
     /// Manual evidence attached to this framework's requirements.
     pub attachments: Vec<AttachmentView>,
+    /// Scanner findings listed although their control maps to no requirement of the
+    /// framework (`"requirements"` without it).
+    pub unmapped_scan_findings: usize,
 }
 
 pub fn build(
@@ -136,11 +139,41 @@ pub fn build(
     framework: &str,
     organisation: Option<String>,
 ) -> Result<ReportModel, ReportError> {
+    let mut findings = Vec::with_capacity(store.finding_count(&run.id, crate::scan::PREFIX)?.0);
+    let mut model = build_each(store, catalogue, run, framework, organisation, None, |f| {
+        findings.push(f);
+        Ok::<(), ReportError>(())
+    })?;
+    findings.shrink_to_fit();
+    model.findings = findings;
+    Ok(model)
+}
+
+/// Builds the report as [`build`] does, but hands each finding to `each` as it is read
+/// from the store, in the report's order, and keeps none: the model comes back with no
+/// `findings`, everything counted over them (requirement statuses, summary, cited
+/// evidence, exceptions' waived counts) already counted. A million findings held at
+/// once was most of a large JSON report's time (the kernel zeroing fresh memory) and
+/// memory (`write_json_streamed`).
+///
+/// `overdue`, when deadlines are configured, flags each finding open past its deadline
+/// (`followup::overdue`).
+pub fn build_each<E: From<ReportError>>(
+    store: &Store,
+    catalogue: &Catalogue,
+    run: &Run,
+    framework: &str,
+    organisation: Option<String>,
+    overdue: Option<&crate::followup::Overdue>,
+    mut each: impl FnMut(Finding) -> Result<(), E>,
+) -> Result<ReportModel, E> {
     let Some(fw) = catalogue.framework(framework) else {
         let known: Vec<&str> = catalogue.frameworks.keys().map(String::as_str).collect();
-        return Err(ReportError::UnknownFramework(framework.to_owned(), known.join(", ")));
+        return Err(ReportError::UnknownFramework(framework.to_owned(), known.join(", ")).into());
     };
-    let (count, scanned) = store.finding_count(&run.id, crate::scan::PREFIX)?;
+    let (_, scanned) = store
+        .finding_count(&run.id, crate::scan::PREFIX)
+        .map_err(ReportError::from)?;
     let mut controls: BTreeMap<String, Control> = catalogue
         .controls
         .iter()
@@ -150,7 +183,8 @@ pub fn build(
     // Imported scanner findings, mapped to this framework or not: unmapped ones are listed
     // too (with no requirement of it), never dropped.
     controls.extend(
-        crate::scan::controls_for_report(store, &run.id, scanned)?
+        crate::scan::controls_for_report(store, &run.id, scanned)
+            .map_err(ReportError::from)?
             .into_iter()
             .map(|c| (c.id.clone(), c)),
     );
@@ -160,34 +194,50 @@ pub fn build(
         .values()
         .map(|c| (c.id.as_str(), (c, Arc::new(requirement_map(c)))))
         .collect();
-    // Read one at a time and converted as read: the stored list is never in memory
-    // beside the report's (a million findings held twice was most of a large report's
-    // memory).
-    let mut findings: Vec<Finding> = Vec::with_capacity(count);
-    store.findings_each(&run.id, |f| {
-        if f.status == "waived" {
-            for (exception, view) in exceptions.iter_mut() {
-                if exception.matches(&f) {
-                    view.waived += 1;
+    // Counted per control as read, then summed per requirement.
+    let mut per_control: BTreeMap<&str, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    let mut cited: BTreeSet<String> = BTreeSet::new();
+    // The first error of `each`: the store's reading goes on to its end, unused.
+    let mut failed: Option<E> = None;
+    store
+        .findings_each(&run.id, |f| {
+            if failed.is_some() {
+                return;
+            }
+            if f.status == "waived" {
+                for (exception, view) in exceptions.iter_mut() {
+                    if exception.matches(&f) {
+                        view.waived += 1;
+                    }
                 }
             }
-        }
-        if let Some((control, mapping)) = mapped.get(f.control.as_str()) {
-            findings.push(finding(f, control, mapping.clone()));
-        }
-    })?;
-    findings.shrink_to_fit();
+            let Some((control_id, (control, mapping))) = mapped.get_key_value(f.control.as_str()) else {
+                return;
+            };
+            let mut finding = finding(f, control, mapping.clone());
+            if let Some(overdue) = overdue {
+                finding.overdue = Some(overdue.contains(&finding));
+            }
+            *per_control
+                .entry(*control_id)
+                .or_default()
+                .entry(finding.status.as_str())
+                .or_default() += 1;
+            for sha256 in &finding.evidence {
+                if !cited.contains(sha256) {
+                    cited.insert(sha256.clone());
+                }
+            }
+            if let Err(e) = each(finding) {
+                failed = Some(e);
+            }
+        })
+        .map_err(ReportError::from)?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     let exceptions: Vec<ExceptionView> = exceptions.into_iter().map(|(_, view)| view).collect();
 
-    // Counted per control once, then summed per requirement.
-    let mut per_control: BTreeMap<&str, BTreeMap<&'static str, usize>> = BTreeMap::new();
-    for f in &findings {
-        *per_control
-            .entry(f.control.as_str())
-            .or_default()
-            .entry(f.status.as_str())
-            .or_default() += 1;
-    }
     let mut requirements = Vec::new();
     for requirement in &fw.requirements {
         let ids: Vec<String> = controls
@@ -220,17 +270,27 @@ pub fn build(
         *by_status.entry(r.status.as_str().to_owned()).or_default() += 1;
     }
     let mut findings_by_status: BTreeMap<String, usize> = BTreeMap::new();
-    for f in &findings {
-        *findings_by_status.entry(f.status.as_str().to_owned()).or_default() += 1;
+    for by_status in per_control.values() {
+        for (status, n) in by_status {
+            *findings_by_status.entry((*status).to_owned()).or_default() += n;
+        }
     }
-    let cited: BTreeSet<&String> = findings.iter().flat_map(|f| f.evidence.iter()).collect();
+    // Scanner findings whose control maps to no requirement of this framework.
+    let unmapped_scan_findings = per_control
+        .iter()
+        .filter(|(id, _)| id.starts_with(crate::scan::PREFIX))
+        .filter(|(id, _)| mapped.get(*id).is_some_and(|(_, m)| !crate::scan::maps_into(m, fw)))
+        .map(|(_, by_status)| by_status.values().sum::<usize>())
+        .sum();
     let evidence: Vec<EvidenceMeta> = store
-        .evidence(&run.id)?
+        .evidence(&run.id)
+        .map_err(ReportError::from)?
         .into_iter()
         .filter(|e| cited.contains(&e.sha256))
         .collect();
     let gaps = store
-        .gaps(&run.id)?
+        .gaps(&run.id)
+        .map_err(ReportError::from)?
         .into_iter()
         .map(|(g, _)| GapView {
             collector: g.collector,
@@ -239,7 +299,7 @@ pub fn build(
             error: g.error,
         })
         .collect();
-    let attached = store.attachments(framework, Some(run))?;
+    let attached = store.attachments(framework, Some(run)).map_err(ReportError::from)?;
     for r in &mut requirements {
         r.attachments = attached
             .iter()
@@ -252,7 +312,7 @@ pub fn build(
         framework: fw.clone(),
         run: run.clone(),
         gaps,
-        findings,
+        findings: Vec::new(),
         summary: Summary {
             requirements: requirements.len(),
             by_status,
@@ -275,6 +335,7 @@ pub fn build(
                 added_at: a.added_at,
             })
             .collect(),
+        unmapped_scan_findings,
     })
 }
 
@@ -330,9 +391,9 @@ impl ReportModel {
     /// Serialised as it is written, finding by finding: building the whole report as one
     /// `serde_json::Value` first doubled the memory of a large report. The keys come
     /// out sorted at every level, as they did from that tree.
-    pub fn json(&self) -> impl Serialize + '_ {
+    pub fn json(&self) -> JsonReport<'_> {
         JsonReport {
-            findings: &self.findings,
+            findings: Some(&self.findings),
             framework: &self.framework.id,
             gaps: Sorted(&self.gaps),
             organisation: &self.organisation,
@@ -349,8 +410,16 @@ impl ReportModel {
             }),
             summary: Sorted(&self.summary),
             tool: json!({"name": "evidra", "version": crate::VERSION}),
-            unmapped_scan_findings: crate::scan::unmapped_in(self),
+            unmapped_scan_findings: self.unmapped_scan_findings,
         }
+    }
+
+    /// The JSON report without its `"findings"` key, for `write_json_streamed`, which
+    /// writes them as they are read and this after them (the key sorts first).
+    pub(super) fn json_after_findings(&self) -> impl Serialize + '_ {
+        let mut report = self.json();
+        report.findings = None;
+        report
     }
 
     pub fn findings_with(&self, status: Status) -> impl Iterator<Item = &Finding> {
@@ -392,8 +461,10 @@ fn exception_register(store: &Store, run: &Run) -> Result<Vec<(Exception, Except
 
 /// The JSON report's top level; fields in key order (see [`ReportModel::json`]).
 #[derive(Serialize)]
-struct JsonReport<'a> {
-    findings: &'a [Finding],
+pub struct JsonReport<'a> {
+    /// None only for [`ReportModel::json_after_findings`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    findings: Option<&'a [Finding]>,
     framework: &'a str,
     gaps: Sorted<'a, Vec<GapView>>,
     organisation: &'a Option<String>,
