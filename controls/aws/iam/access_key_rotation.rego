@@ -16,8 +16,9 @@ stale(keys) := [sprintf("key %d last rotated %d days ago", [key.number, days]) |
 
 # Each user is judged once: its active keys are listed once and each is dated once
 # (listing them again to find the stale ones cost a quarter of this rule's time).
-results contains object.union({"resource": r.id}, verdict(r)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r)
 }
 
 verdict(r) := {"status": "error", "message": "the credential report was not collected for this user"} if {

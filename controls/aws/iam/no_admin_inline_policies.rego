@@ -31,8 +31,9 @@ admin(p) := [pol.name |
 ]
 
 # Each principal is judged once: its admin and unreadable policies are listed once.
-results contains object.union({"resource": r.id}, verdict(r)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r)
 }
 
 # Most principals have no inline policy: that case is decided here, before the

@@ -86,8 +86,9 @@ offending(p) := [sprintf("%s allows %s on \"*\"", [pol.name, concat(", ", sort_u
 sort_unique(xs) := [x | some x in {y | some y in xs}]
 
 # Each principal is judged once: its offending and unreadable policies are listed once.
-results contains object.union({"resource": r.id}, verdict(r)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r)
 }
 
 # Most principals have no inline policy: that case is decided here, before the

@@ -8,8 +8,9 @@ direct(p) := array.concat(
 )
 
 # Each user is judged once: its direct policies are listed once.
-results contains object.union({"resource": r.id}, verdict(r.properties)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r.properties)
 }
 
 verdict(p) := {"status": "error", "message": "the account authorization details were not collected for this user"} if {

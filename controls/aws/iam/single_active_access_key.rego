@@ -3,8 +3,9 @@ package controls.aws.iam.single_active_access_key
 active(report) := [sprintf("key %d", [k.number]) | some k in object.get(report, "access_keys", []); k.active == true]
 
 # Each user is judged once: its active keys are listed once, then one verdict is chosen.
-results contains object.union({"resource": r.id}, verdict(r.properties)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r.properties)
 }
 
 verdict(p) := {"status": "error", "message": "the credential report was not collected for this user"} if {

@@ -1,8 +1,9 @@
 package controls.aws.iam.user_console_mfa
 
 # Each user is judged once, by the first case that holds.
-results contains object.union({"resource": r.id}, verdict(r.properties)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r.properties)
 }
 
 verdict(p) := {"status": "error", "message": "the credential report was not collected for this user"} if {

@@ -7,8 +7,9 @@ has_groups(p) if is_array(object.get(p, "groups", null))
 console(p) if p.credential_report.password_enabled == true
 
 # Each user is judged once, by the first case that holds.
-results contains object.union({"resource": r.id}, verdict(r.properties)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r.properties)
 }
 
 verdict(p) := {"status": "error", "message": "the credential report was not collected for this user: cannot tell whether it has a console password"} if {

@@ -29,8 +29,9 @@ captured(r) := sprintf(" (Config item of %s)", [t]) if {
 } else := ""
 
 # Each bucket is judged once, by the first case that holds.
-results contains object.union({"resource": r.id}, verdict(r)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r)
 }
 
 verdict(r) := {"status": "error", "message": "the bucket's supplementary configuration (default encryption) was not recorded"} if {

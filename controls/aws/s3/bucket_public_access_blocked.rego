@@ -58,8 +58,9 @@ by(s, on) := "the bucket and the account" if {
 } else := "the bucket and the account together"
 
 # Buckets, each judged once: the flags it leaves off are listed once.
-results contains object.union({"resource": r.id}, bucket_verdict(r)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in buckets
+	v := bucket_verdict(r)
 }
 
 bucket_verdict(r) := {"status": "error", "message": "the bucket's supplementary configuration (public access block) was not recorded"} if {

@@ -72,8 +72,9 @@ tls_statements(r) := [object.get(s, "Sid", "(no Sid)") | some s in statements(po
 
 # Each bucket is judged once, by the first case that holds (none, for a policy that
 # cannot be read: the engine then reports that the rule gave no result).
-results contains object.union({"resource": r.id}, verdict(r)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r)
 }
 
 verdict(r) := {"status": "error", "message": "the bucket policy was not recorded"} if {

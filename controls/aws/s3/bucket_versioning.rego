@@ -12,8 +12,9 @@ versioning(r) := v if {
 state(r) := object.get(versioning(r), "status", null)
 
 # Each bucket is judged once, by the first case that holds.
-results contains object.union({"resource": r.id}, verdict(r)) if {
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
+	v := verdict(r)
 }
 
 verdict(r) := {"status": "error", "message": "the bucket's versioning configuration was not recorded"} if {
