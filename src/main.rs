@@ -374,6 +374,9 @@ fn run(cli: Cli) -> Result<u8> {
                 for (control, took) in t.controls.iter().take(5) {
                     eprintln!("  {:>7.2} s  {control}", took.as_secs_f64());
                 }
+                // Against the evaluation's wall time, how much of it the rules were.
+                let all: f64 = t.controls.iter().map(|(_, took)| took.as_secs_f64()).sum();
+                eprintln!("  {all:>7.2} s  all {} controls, summed over threads", t.controls.len());
             }
             println!("{}", outcome.run.id);
             if fail_on == Some(FailOn::Overdue) && overdue_gate(&store, &catalogue, &outcome.run, &config)? {

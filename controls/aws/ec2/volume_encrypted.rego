@@ -1,39 +1,34 @@
 package controls.aws.ec2.volume_encrypted
 
-config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
-}
+# The volume's `encrypted` flag (null when Config did not record it); undefined when
+# the configuration itself was not recorded.
+flag(c) := object.get(c, "encrypted", null) if is_object(c)
 
-flag(r) := object.get(config(r), "encrypted", null)
-
-name(r) := sprintf("%s (%s)", [object.get(config(r), "volumeId", r.id), n]) if {
+name(r, c) := sprintf("%s (%s)", [object.get(c, "volumeId", r.id), n]) if {
 	n := object.get(object.get(r.properties, "tags", {}), "Name", null)
 	is_string(n)
-} else := object.get(config(r), "volumeId", r.id)
+} else := object.get(c, "volumeId", r.id)
 
-use(r) := sprintf("attached to %s", [concat(", ", ids)]) if {
-	ids := [a.instanceId | some a in object.get(config(r), "attachments", []); is_string(a.instanceId)]
+use(c) := sprintf("attached to %s", [concat(", ", ids)]) if {
+	ids := [a.instanceId | some a in object.get(c, "attachments", []); is_string(a.instanceId)]
 	count(ids) > 0
 } else := "not attached"
 
-key(r) := sprintf(" with KMS key %s", [k]) if {
-	k := object.get(config(r), "kmsKeyId", null)
+key(c) := sprintf(" with KMS key %s", [k]) if {
+	k := object.get(c, "kmsKeyId", null)
 	is_string(k)
 	k != ""
 } else := ""
 
-results contains {"resource": r.id, "status": "error", "message": "the volume's encrypted flag was not recorded"} if {
+# Each volume is judged once, by the first case that holds, its configuration looked
+# up once.
+results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
-	not is_boolean(flag(r))
+	v := verdict(r, object.get(r.properties, "configuration", null))
 }
 
-results contains {"resource": r.id, "status": "pass", "message": sprintf("volume %s is encrypted%s", [name(r), key(r)])} if {
-	some r in input.resources
-	flag(r) == true
-}
-
-results contains {"resource": r.id, "status": "fail", "message": sprintf("volume %s is not encrypted (%s, %v GiB)", [name(r), use(r), object.get(config(r), "size", "?")])} if {
-	some r in input.resources
-	flag(r) == false
-}
+verdict(r, c) := {"status": "error", "message": "the volume's encrypted flag was not recorded"} if {
+	not is_boolean(flag(c))
+} else := {"status": "pass", "message": sprintf("volume %s is encrypted%s", [name(r, c), key(c)])} if {
+	flag(c) == true
+} else := {"status": "fail", "message": sprintf("volume %s is not encrypted (%s, %v GiB)", [name(r, c), use(c), object.get(c, "size", "?")])}
