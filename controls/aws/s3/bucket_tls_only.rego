@@ -1,26 +1,18 @@
 package controls.aws.s3.bucket_tls_only
 
-supplementary(r) := s if {
-	s := object.get(r.properties, "supplementaryConfiguration", null)
-	s != null
+recorded(supplementary) if {
+	is_object(supplementary)
+	"BucketPolicy" in object.keys(supplementary)
 }
 
-recorded(r) if "BucketPolicy" in object.keys(supplementary(r))
-
-text(r) := object.get(object.get(supplementary(r), "BucketPolicy", {}), "policyText", null)
+text(supplementary) := object.get(object.get(supplementary, "BucketPolicy", {}), "policyText", null)
 
 # `policyText` is JSON in a string; accept an already decoded object too.
-policy(r) := json.unmarshal(text(r)) if is_string(text(r))
+policy(text) := json.unmarshal(text) if is_string(text)
 
-policy(r) := text(r) if {
-	t := text(r)
-	t != null
-	not is_string(t)
-}
-
-no_policy(r) if {
-	recorded(r)
-	text(r) == null
+policy(text) := text if {
+	text != null
+	not is_string(text)
 }
 
 as_list(x) := x if is_array(x)
@@ -68,20 +60,24 @@ denies_http(s) if {
 	insecure_transport(s)
 }
 
-tls_statements(r) := [object.get(s, "Sid", "(no Sid)") | some s in statements(policy(r)); denies_http(s)]
-
 # Each bucket is judged once, by the first case that holds (none, for a policy that
-# cannot be read: the engine then reports that the rule gave no result).
+# cannot be read: the engine then reports that the rule gave no result). Its
+# supplementary configuration, policy text and policy are each worked out once and
+# handed on.
 results contains {"resource": r.id, "status": v.status, "message": v.message} if {
 	some r in input.resources
-	v := verdict(r)
+	v := verdict(object.get(r.properties, "supplementaryConfiguration", null))
 }
 
-verdict(r) := {"status": "error", "message": "the bucket policy was not recorded"} if {
-	not recorded(r)
-} else := {"status": "fail", "message": "no bucket policy: requests over plain HTTP are not denied"} if {
-	no_policy(r)
-} else := tls(policy(r), tls_statements(r))
+verdict(supplementary) := {"status": "error", "message": "the bucket policy was not recorded"} if {
+	not recorded(supplementary)
+} else := judged(text(supplementary))
+
+judged(text) := {"status": "fail", "message": "no bucket policy: requests over plain HTTP are not denied"} if {
+	text == null
+} else := tls(p, [object.get(s, "Sid", "(no Sid)") | some s in statements(p); denies_http(s)]) if {
+	p := policy(text)
+}
 
 tls(p, found) := {"status": "pass", "message": sprintf("the bucket policy denies all requests without TLS (statement %s)", [concat(", ", found)])} if {
 	count(found) > 0
