@@ -1,6 +1,7 @@
 package controls.aws.iam.no_user_attached_policies
 
-collected(p) if "attached_policies" in object.keys(p)
+# The key is there, whatever its value, when the authorization details were read.
+collected(p) if _ = p.attached_policies
 
 direct(p) := array.concat(
 	[sprintf("%s (managed)", [a.name]) | some a in p.attached_policies],
@@ -13,8 +14,12 @@ results contains {"resource": r.id, "status": v.status, "message": v.message} if
 	v := verdict(r.properties)
 }
 
+# Most users have no policy of their own: that case is decided before any list is made.
 verdict(p) := {"status": "error", "message": "the account authorization details were not collected for this user"} if {
 	not collected(p)
+} else := {"status": "pass", "message": "no policy attached to the user directly"} if {
+	p.attached_policies == []
+	object.get(p, "inline_policies", []) == []
 } else := listed(direct(p))
 
 listed(policies) := {"status": "pass", "message": "no policy attached to the user directly"} if {
