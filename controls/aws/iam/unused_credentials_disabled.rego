@@ -4,8 +4,6 @@ max_idle_days := 45
 
 day_ns := ((24 * 60) * 60) * 1000000000
 
-age_days(ts) := floor((input.now_ns - time.parse_rfc3339_ns(ts)) / day_ns)
-
 # The timestamps of a list that are set (credential report "N/A" is null).
 first_set(values) := [v | some v in values; is_string(v)]
 
@@ -24,28 +22,33 @@ results contains {"resource": r.id, "status": v[0], "message": v[1]} if {
 }
 
 # Every enabled credential of a user, dated: a console password, then active access keys.
+# What it was created from (a password's last change, a key's last rotation, else the
+# user's creation) is looked at only for a credential never used.
 credentials(report) := array.concat(
-	[dated("console password", object.get(report, "password_last_used", null), first_set([object.get(report, "password_last_changed", null), object.get(report, "user_creation_time", null)])) |
+	[dated("console password", object.get(report, "password_last_used", null), report, report, "password_last_changed") |
 		report.password_enabled == true
 	],
-	[dated(sprintf("access key %d", [k.number]), object.get(k, "last_used_date", null), first_set([object.get(k, "last_rotated", null), object.get(report, "user_creation_time", null)])) |
+	[dated(sprintf("access key %d", [k.number]), object.get(k, "last_used_date", null), report, k, "last_rotated") |
 		some k in object.get(report, "access_keys", [])
 		k.active == true
 	],
 )
 
 # [days idle, description] of a credential: idle since its last use, or, never used,
-# since its creation (a password's last change, a key's last rotation, else the user's
-# creation); [null, what it is] when neither date is known.
-dated(what, used, since) := [d, sprintf("%s last used %d days ago", [what, d])] if {
+# since its creation (`created` of `holder`, else the user's creation); [null, what it
+# is] when neither date is known. The days are worked out in place: a function call
+# per credential was a good part of this rule's time.
+dated(what, used, report, holder, created) := [d, sprintf("%s last used %d days ago", [what, d])] if {
 	is_string(used)
-	d := age_days(used)
+	d := floor((input.now_ns - time.parse_rfc3339_ns(used)) / day_ns)
 } else := [d, sprintf("%s never used, created %d days ago", [what, d])] if {
 	not is_string(used)
+	since := first_set([object.get(holder, created, null), object.get(report, "user_creation_time", null)])
 	count(since) > 0
-	d := age_days(since[0])
+	d := floor((input.now_ns - time.parse_rfc3339_ns(since[0])) / day_ns)
 } else := [null, what]
 
+# [status, message] of a user's dated credentials.
 verdict(creds) := ["not_applicable", "no console password and no active access key"] if {
 	count(creds) == 0
 } else := ["fail", sprintf("unused for %d+ days but still enabled: %s", [max_idle_days, concat("; ", stale)])] if {
