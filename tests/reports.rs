@@ -476,3 +476,66 @@ fn the_identifier_scan_would_catch_a_leak() {
         ["0.0.0.0", "10.1.2.3"]
     );
 }
+
+/// A writer that takes `room` bytes, then fails as a full disk does.
+struct FullAfter {
+    room: usize,
+}
+
+impl std::io::Write for FullAfter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        let n = bytes.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The JSON report's findings are read on a second thread while this one writes them:
+/// when the writing fails part way (a full disk), the report is that error, and the
+/// reading stops rather than waiting forever to hand over its next findings.
+#[test]
+fn a_json_report_whose_writing_fails_part_way_is_that_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = evidra::store::Store::open(&dir.path().join("evidra.db")).unwrap();
+    let catalogue = evidra::catalogue::Catalogue::with_dirs(&[]).unwrap();
+    let run = store
+        .begin_run(common::NOW, common::NOW, &["files".to_owned()])
+        .unwrap();
+    let findings: Vec<evidra::store::StoredFinding> = (0..20_000)
+        .map(|i| evidra::store::StoredFinding {
+            control: "aws.iam.user_console_mfa".into(),
+            provider: "aws".into(),
+            account: "123456789012".into(),
+            region: "global".into(),
+            resource_type: "aws.iam.user".into(),
+            resource_id: format!("arn:aws:iam::123456789012:user/user{i:05}"),
+            status: "pass".into(),
+            message: "console password protected by MFA".into(),
+            evidence: vec![],
+        })
+        .collect();
+    store.write_findings(&run.id, &findings).unwrap();
+    let run = store
+        .finish_run(&run.id, evidra::store::RunStatus::Complete, common::NOW)
+        .unwrap();
+
+    let mut whole = Vec::new();
+    report::write_json_streamed(&store, &catalogue, &run, "soc2", None, None, &mut whole).unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+    assert_eq!(parsed["findings"].as_array().unwrap().len(), 20_000);
+
+    let mut full = FullAfter { room: whole.len() / 10 };
+    let error = report::write_json_streamed(&store, &catalogue, &run, "soc2", None, None, &mut full)
+        .expect_err("a full disk is an error");
+    assert!(
+        error.to_string().contains("No space left"),
+        "the writing's own error, not the reader's: {error}"
+    );
+}
