@@ -6,6 +6,12 @@ day_ns := ((24 * 60) * 60) * 1000000000
 
 age_days(key) := floor((input.now_ns - time.parse_rfc3339_ns(key.last_rotated)) / day_ns)
 
+# Most users have no active key: that case is decided before any list is made.
+any_active(r) if {
+	some key in r.properties.credential_report.access_keys
+	key.active == true
+}
+
 active(r) := [key | some key in r.properties.credential_report.access_keys; key.active == true]
 
 stale(keys) := [sprintf("key %d last rotated %d days ago", [key.number, days]) |
@@ -23,6 +29,8 @@ results contains {"resource": r.id, "status": v.status, "message": v.message} if
 
 verdict(r) := {"status": "error", "message": "the credential report was not collected for this user"} if {
 	not r.properties.credential_report
+} else := {"status": "not_applicable", "message": "no active access key"} if {
+	not any_active(r)
 } else := rotation(keys, stale(keys)) if {
 	keys := active(r)
 }
