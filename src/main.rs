@@ -192,6 +192,16 @@ enum ControlsCommand {
     },
     /// Run the controls' own test cases (the built-in ones, plus DIR's).
     Test { dir: Option<PathBuf> },
+    /// Check that a rewrite of a control's rule judges as the rule does: both run on
+    /// each of the control's test cases, as written and with each property of each
+    /// resource removed or set to null, "x", true, false, {}, [] or 0. Exit 1 if any
+    /// finding differs.
+    Compare {
+        /// The control (built-in, or from `controls` in evidra.toml).
+        id: String,
+        /// The rewritten rule: a .rego file of the control's package.
+        rewrite: PathBuf,
+    },
     /// Everything about one control: what it checks, why, how to fix it, its
     /// requirements with their rationale, and its Rego rule.
     Show {
@@ -1120,6 +1130,51 @@ fn controls(command: ControlsCommand, config: &Config) -> Result<u8> {
                 }
             }
             Ok(0)
+        }
+        ControlsCommand::Compare { id, rewrite } => {
+            let catalogue = catalogue(config, &[])?;
+            let Some(control) = catalogue.controls.iter().find(|c| c.id == id) else {
+                bail!("no control `{id}` (evidra controls list shows them)");
+            };
+            let text =
+                std::fs::read_to_string(&rewrite).with_context(|| format!("cannot read {}", rewrite.display()))?;
+            let comparison = evidra::engine::rewrite::compare(control, &rewrite.display().to_string(), &text)?;
+            let inputs = format!(
+                "{} inputs ({} test cases as written, and with each property of each resource changed)",
+                comparison.inputs, comparison.cases
+            );
+            if comparison.differences.is_empty() {
+                println!("{id}: the same findings on all {inputs}");
+                return Ok(0);
+            }
+            println!(
+                "{id}: the findings differ on {} of {inputs}:",
+                comparison.differences.len()
+            );
+            let shown = |findings: &[evidra::store::StoredFinding]| -> String {
+                if findings.is_empty() {
+                    return "no finding".into();
+                }
+                findings
+                    .iter()
+                    .map(|f| {
+                        // A failed rule's message quotes regorus's report, lines and all.
+                        let message = f.message.split_whitespace().collect::<Vec<_>>().join(" ");
+                        format!("{} on {}: \"{message}\"", f.status, f.resource_id)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            const SHOWN: usize = 5;
+            for d in comparison.differences.iter().take(SHOWN) {
+                println!("- case \"{}\", {}", d.case, d.change);
+                println!("    rule:    {}", shown(&d.old));
+                println!("    rewrite: {}", shown(&d.new));
+            }
+            if comparison.differences.len() > SHOWN {
+                println!("  ({} more)", comparison.differences.len() - SHOWN);
+            }
+            Ok(1)
         }
         ControlsCommand::Test { dir } => {
             let catalogue = catalogue(config, dir.as_slice())?;

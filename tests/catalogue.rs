@@ -298,3 +298,97 @@ results contains {"resource": "elsewhere", "type": "aws.s3.bucket", "status": "f
         assert_eq!(failures, Vec::<String>::new(), "{what}");
     }
 }
+
+/// A rewrite of user_console_mfa that passes every case of the control but takes any
+/// `mfa_active` that is not false (say the text "x") for an MFA device.
+fn console_mfa_rewrite_that_misreads_bad_data(rule: &str) -> String {
+    let rewrite = rule.replace(
+        "p.credential_report.mfa_active == true",
+        "p.credential_report.mfa_active",
+    );
+    assert_ne!(rewrite, rule, "the rule still has the line the rewrite changes");
+    rewrite
+}
+
+/// `evidra controls compare` runs a control's rule and a rewrite over the control's
+/// cases as written and with each property of each resource changed. It catches a
+/// rewrite the cases alone pass, on the change that tells them apart; the rule against
+/// itself differs nowhere.
+#[test]
+fn compare_catches_a_rewrite_that_passes_every_case_but_misreads_bad_data() {
+    let catalogue = Catalogue::with_dirs(&[]).unwrap();
+    let control = catalogue
+        .controls
+        .iter()
+        .find(|c| c.id == "aws.iam.user_console_mfa")
+        .unwrap();
+    let itself = evidra::engine::rewrite::compare(control, "same.rego", &control.rego).unwrap();
+    assert!(itself.differences.is_empty());
+    assert!(
+        itself.inputs > 10 * itself.cases,
+        "{} inputs from {} cases",
+        itself.inputs,
+        itself.cases
+    );
+
+    let rewrite = console_mfa_rewrite_that_misreads_bad_data(&control.rego);
+    let mut rewritten = control.clone();
+    rewritten.rego = rewrite.clone();
+    let cases = evidra::engine::testing::run_all([&rewritten]);
+    assert!(
+        cases.iter().all(|c| c.failures.is_empty()),
+        "the cases alone pass the rewrite: {cases:?}"
+    );
+    let compared = evidra::engine::rewrite::compare(control, "rewrite.rego", &rewrite).unwrap();
+    let text_flag = compared
+        .differences
+        .iter()
+        .find(|d| {
+            d.change
+                .ends_with(r#"properties.credential_report.mfa_active set to "x""#)
+        })
+        .expect("a flag that is text tells them apart");
+    let statuses = |findings: &[evidra::store::StoredFinding]| -> Vec<String> {
+        findings.iter().map(|f| f.status.clone()).collect()
+    };
+    assert_eq!(statuses(&text_flag.old), ["fail"]);
+    assert_eq!(statuses(&text_flag.new), ["pass"]);
+}
+
+/// The command's exit status says whether the rewrite judges as the rule does.
+#[test]
+fn controls_compare_exits_1_on_a_difference_and_0_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = std::fs::read_to_string(common::repo().join("controls/aws/iam/user_console_mfa.rego")).unwrap();
+    let same = dir.path().join("same.rego");
+    std::fs::write(&same, &rule).unwrap();
+    let out = common::evidra(
+        dir.path(),
+        &[
+            "controls",
+            "compare",
+            "aws.iam.user_console_mfa",
+            same.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+    assert!(common::stdout(&out).contains("the same findings on all"));
+
+    let rewrite = dir.path().join("rewrite.rego");
+    std::fs::write(&rewrite, console_mfa_rewrite_that_misreads_bad_data(&rule)).unwrap();
+    let out = common::evidra(
+        dir.path(),
+        &[
+            "controls",
+            "compare",
+            "aws.iam.user_console_mfa",
+            rewrite.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
+    assert!(
+        common::stdout(&out).contains("the findings differ on"),
+        "{}",
+        common::stdout(&out)
+    );
+}

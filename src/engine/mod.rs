@@ -9,6 +9,7 @@
 //!
 //! So a rule stays a few lines about one thing.
 
+pub mod rewrite;
 mod status;
 pub mod testing;
 
@@ -30,6 +31,10 @@ pub enum EngineError {
     #[error("evaluation time `{0}` is not an RFC 3339 time")]
     BadTime(String),
 }
+
+/// How the message of a finding starts when its control's rule failed to evaluate (the
+/// rest is regorus's report: file, line, what went wrong).
+pub const RULE_FAILED: &str = "the rule failed to evaluate";
 
 /// The resource type of scope-level findings (no single resource is concerned).
 pub const SCOPE_TYPE: &str = "scope";
@@ -652,7 +657,7 @@ fn rule_failed(
     observed: BTreeSet<String>,
     error: &str,
 ) -> Vec<StoredFinding> {
-    let message = format!("the rule failed to evaluate: {error}");
+    let message = format!("{RULE_FAILED}: {error}");
     if resources.is_empty() {
         return vec![scope_finding(
             control,

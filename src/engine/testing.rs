@@ -4,7 +4,7 @@
 
 use evidra_collector_core::{Gap, Observation, ResourceRecord, Scope, sha256_hex};
 
-use super::{Index, evaluate_control, now_ns};
+use super::{EngineError, Index, evaluate_control, now_ns};
 use crate::catalogue::{Control, TestCase};
 use crate::store::{RunData, StoredFinding};
 
@@ -43,57 +43,11 @@ pub fn case_scope(control: &Control, case: &TestCase) -> Scope {
 }
 
 pub fn run_case(control: &Control, case: &TestCase) -> CaseResult {
-    let scope = case_scope(control, case);
-    let mut data = RunData::default();
-    for r in &case.resources {
-        let resource_type = r
-            .resource_type
-            .clone()
-            .or_else(|| control.resource_types.first().cloned())
-            .unwrap_or_default();
-        let sha = sha256_hex(crate::canonical::to_string(&r.properties).as_bytes());
-        data.resources.push(ResourceRecord {
-            provider: scope.provider.clone(),
-            account: scope.account.clone(),
-            region: scope.region.clone(),
-            resource_type,
-            resource_id: r.id.clone(),
-            properties: r.properties.clone(),
-            evidence: vec![sha],
-        });
-    }
-    if case.observed.unwrap_or(true) {
-        for t in &control.resource_types {
-            data.observations.push(Observation {
-                scope: scope.clone(),
-                resource_type: t.clone(),
-                evidence: vec![sha256_hex(b"observed")],
-            });
-        }
-    }
-    for g in &case.gaps {
-        let gap = Gap {
-            collector: "test".into(),
-            scope: scope.clone(),
-            operation: g.operation.clone().unwrap_or_else(|| "Read".into()),
-            error: g.error.clone(),
-            resource_types: g
-                .resource_types
-                .clone()
-                .unwrap_or_else(|| control.resource_types.clone()),
-        };
-        data.gaps.push((gap, sha256_hex(g.error.as_bytes())));
-    }
-    let now = case.now.clone().unwrap_or_else(|| DEFAULT_NOW.into());
     let mut failures = Vec::new();
-    let findings: Vec<StoredFinding> =
-        match now_ns(&now).and_then(|ns| evaluate_control(control, &Index::new(&data), &now, ns)) {
-            Ok(findings) => findings,
-            Err(e) => {
-                failures.push(e.to_string());
-                Vec::new()
-            }
-        };
+    let findings = case_findings(control, case).unwrap_or_else(|e| {
+        failures.push(e.to_string());
+        Vec::new()
+    });
     let mut unmatched: Vec<&StoredFinding> = findings.iter().collect();
     for expect in &case.expect {
         let position = unmatched.iter().position(|f| {
@@ -140,6 +94,53 @@ pub fn run_case(control: &Control, case: &TestCase) -> CaseResult {
         case: case.name.clone(),
         failures,
     }
+}
+
+/// The findings `control` makes of `case`'s records and gaps, in the case's scope.
+pub fn case_findings(control: &Control, case: &TestCase) -> Result<Vec<StoredFinding>, EngineError> {
+    let scope = case_scope(control, case);
+    let mut data = RunData::default();
+    for r in &case.resources {
+        let resource_type = r
+            .resource_type
+            .clone()
+            .or_else(|| control.resource_types.first().cloned())
+            .unwrap_or_default();
+        let sha = sha256_hex(crate::canonical::to_string(&r.properties).as_bytes());
+        data.resources.push(ResourceRecord {
+            provider: scope.provider.clone(),
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            resource_type,
+            resource_id: r.id.clone(),
+            properties: r.properties.clone(),
+            evidence: vec![sha],
+        });
+    }
+    if case.observed.unwrap_or(true) {
+        for t in &control.resource_types {
+            data.observations.push(Observation {
+                scope: scope.clone(),
+                resource_type: t.clone(),
+                evidence: vec![sha256_hex(b"observed")],
+            });
+        }
+    }
+    for g in &case.gaps {
+        let gap = Gap {
+            collector: "test".into(),
+            scope: scope.clone(),
+            operation: g.operation.clone().unwrap_or_else(|| "Read".into()),
+            error: g.error.clone(),
+            resource_types: g
+                .resource_types
+                .clone()
+                .unwrap_or_else(|| control.resource_types.clone()),
+        };
+        data.gaps.push((gap, sha256_hex(g.error.as_bytes())));
+    }
+    let now = case.now.clone().unwrap_or_else(|| DEFAULT_NOW.into());
+    evaluate_control(control, &Index::new(&data), &now, now_ns(&now)?)
 }
 
 /// Runs every case of every control given.
