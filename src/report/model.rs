@@ -157,7 +157,7 @@ pub fn build(
 /// memory (`write_json_streamed`).
 ///
 /// `overdue`, when deadlines are configured, flags each finding open past its deadline
-/// (`followup::overdue`).
+/// (`followup::Overdue`).
 pub fn build_each<E: From<ReportError>>(
     store: &Store,
     catalogue: &Catalogue,
