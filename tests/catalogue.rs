@@ -360,35 +360,22 @@ fn compare_catches_a_rewrite_that_passes_every_case_but_misreads_bad_data() {
 fn controls_compare_exits_1_on_a_difference_and_0_without() {
     let dir = tempfile::tempdir().unwrap();
     let rule = std::fs::read_to_string(common::repo().join("controls/aws/iam/user_console_mfa.rego")).unwrap();
-    let same = dir.path().join("same.rego");
-    std::fs::write(&same, &rule).unwrap();
-    let out = common::evidra(
-        dir.path(),
-        &[
+    let compare = |name: &str, text: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let args = [
             "controls",
             "compare",
             "aws.iam.user_console_mfa",
-            same.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
-    assert!(common::stdout(&out).contains("the same findings on all"));
-
-    let rewrite = dir.path().join("rewrite.rego");
-    std::fs::write(&rewrite, console_mfa_rewrite_that_misreads_bad_data(&rule)).unwrap();
-    let out = common::evidra(
-        dir.path(),
-        &[
-            "controls",
-            "compare",
-            "aws.iam.user_console_mfa",
-            rewrite.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
-    assert!(
-        common::stdout(&out).contains("the findings differ on"),
-        "{}",
-        common::stdout(&out)
-    );
+            file.to_str().unwrap(),
+        ];
+        let out = common::evidra(dir.path(), &args);
+        (out.status.code(), common::stdout(&out))
+    };
+    let (code, out) = compare("same.rego", &rule);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("the same findings on all"), "{out}");
+    let (code, out) = compare("rewrite.rego", &console_mfa_rewrite_that_misreads_bad_data(&rule));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the findings differ on"), "{out}");
 }
