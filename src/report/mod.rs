@@ -132,10 +132,10 @@ pub fn write_for(
 }
 
 /// Writes the auditor's JSON report of `run` for `framework` to `out` as its findings
-/// are read from the store, holding one at a time: byte for byte what rendering the
-/// built model writes (`streamed_json_report_is_the_built_one`). Built whole, a million
-/// findings took 0.7 GiB and most of the report's time went to the kernel zeroing that
-/// fresh memory.
+/// are read from the store, a few thousand in memory at a time: byte for byte what
+/// rendering the built model writes (test `the_streamed_json_report_is_the_built_one`).
+/// Built whole, a million findings took 0.7 GiB and most of the report's time went to
+/// the kernel zeroing that fresh memory.
 pub fn write_json_streamed(
     store: &crate::store::Store,
     catalogue: &crate::catalogue::Catalogue,
