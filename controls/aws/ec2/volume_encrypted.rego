@@ -22,10 +22,10 @@ key(c) := sprintf(" with KMS key %s", [k]) if {
 
 # Each volume is judged once, by the first case that holds, its configuration looked
 # up once.
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r, object.get(r.properties, "configuration", null))
-}
+]
 
 verdict(r, c) := {"status": "error", "message": "the volume's encrypted flag was not recorded"} if {
 	not is_boolean(flag(c))

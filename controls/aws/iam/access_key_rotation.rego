@@ -22,10 +22,10 @@ stale(keys) := [sprintf("key %d last rotated %d days ago", [key.number, days]) |
 
 # Each user is judged once: its active keys are listed once and each is dated once
 # (listing them again to find the stale ones cost a quarter of this rule's time).
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r)
-}
+]
 
 verdict(r) := {"status": "error", "message": "the credential report was not collected for this user"} if {
 	not r.properties.credential_report

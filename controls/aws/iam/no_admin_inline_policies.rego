@@ -31,10 +31,10 @@ admin(p) := [pol.name |
 ]
 
 # Each principal is judged once: its admin and unreadable policies are listed once.
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r)
-}
+]
 
 # Most principals have no inline policy: that case is decided first, with a message made
 # once per scope for each kind of principal, before the arguments of inline() list the

@@ -86,10 +86,10 @@ offending(p) := [sprintf("%s allows %s on \"*\"", [pol.name, concat(", ", sort_u
 sort_unique(xs) := [x | some x in {y | some y in xs}]
 
 # Each principal is judged once: its offending and unreadable policies are listed once.
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r)
-}
+]
 
 # Most principals have no inline policy: that case is decided first, with a message made
 # once per scope for each kind of principal, before the arguments of inline() list the

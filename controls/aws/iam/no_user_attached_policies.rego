@@ -9,10 +9,10 @@ direct(p) := array.concat(
 )
 
 # Each user is judged once: its direct policies are listed once.
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r.properties)
-}
+]
 
 # Most users have no policy of their own: that case is decided before any list is made.
 verdict(p) := {"status": "error", "message": "the account authorization details were not collected for this user"} if {

@@ -3,10 +3,10 @@ package controls.aws.iam.single_active_access_key
 # Each user is judged once: its active keys (numbered 1 and 2, as the credential report
 # names them) are listed once, then one verdict is chosen; a key's name is formatted only
 # in the message that names it.
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r.properties)
-}
+]
 
 verdict(p) := {"status": "error", "message": "the credential report was not collected for this user"} if {
 	not p.credential_report

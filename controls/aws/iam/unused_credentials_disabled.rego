@@ -7,19 +7,17 @@ day_ns := ((24 * 60) * 60) * 1000000000
 # The timestamps of a list that are set (credential report "N/A" is null).
 first_set(values) := [v | some v in values; is_string(v)]
 
-results contains {"resource": r.id, "status": "error", "message": "the credential report was not collected for this user"} if {
-	some r in input.resources
-	not r.properties.credential_report
-}
-
 # This rule is the costliest of the catalogue on large accounts (it runs per user, per
 # credential), so each credential is dated once, and each user's verdict is the first
 # case of an else chain that holds (the interpreter stops there).
-results contains {"resource": r.id, "status": v[0], "message": v[1]} if {
+results := [{"resource": r.id, "status": v[0], "message": v[1]} |
 	some r in input.resources
-	report := r.properties.credential_report
-	v := verdict(credentials(report))
-}
+	v := judged(r.properties)
+]
+
+judged(p) := ["error", "the credential report was not collected for this user"] if {
+	not p.credential_report
+} else := verdict(credentials(p.credential_report))
 
 # Every enabled credential of a user, dated: a console password, then active access keys.
 # What it was created from (a password's last change, a key's last rotation, else the

@@ -1,10 +1,10 @@
 package controls.aws.iam.user_console_mfa
 
 # Each user is judged once, by the first case that holds.
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r.properties)
-}
+]
 
 verdict(p) := {"status": "error", "message": "the credential report was not collected for this user"} if {
 	not p.credential_report

@@ -2,10 +2,10 @@ package controls.aws.iam.users_in_groups
 
 # Each user is judged once, by the first case that holds (each test written out rather
 # than in a helper: a function call per test was a third of this rule's time).
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r.properties)
-}
+]
 
 verdict(p) := {"status": "error", "message": "the credential report was not collected for this user: cannot tell whether it has a console password"} if {
 	not p.credential_report

@@ -28,10 +28,10 @@ captured(r) := sprintf(" (Config item of %s)", [t]) if {
 # Each bucket is judged once, by the first case that holds, its supplementary
 # configuration looked up once and handed on (looked up in every helper, it was most
 # of this rule's time).
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(r, object.get(r.properties, "supplementaryConfiguration", null))
-}
+]
 
 verdict(r, supplementary) := {"status": "error", "message": "the bucket's supplementary configuration (default encryption) was not recorded"} if {
 	not is_object(supplementary)

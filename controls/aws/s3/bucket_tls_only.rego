@@ -64,10 +64,10 @@ denies_http(s) if {
 # cannot be read: the engine then reports that the rule gave no result). Its
 # supplementary configuration, policy text and policy are each worked out once and
 # handed on.
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(object.get(r.properties, "supplementaryConfiguration", null))
-}
+]
 
 verdict(supplementary) := {"status": "error", "message": "the bucket policy was not recorded"} if {
 	not recorded(supplementary)

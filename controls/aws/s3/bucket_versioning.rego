@@ -4,10 +4,10 @@ package controls.aws.s3.bucket_versioning
 # `BucketVersioningConfiguration` for every bucket (`status: Off` when versioning was
 # never enabled), so its absence means it was not collected; looked up in one call
 # (the path form of object.get gives the default where any step is missing).
-results contains {"resource": r.id, "status": v.status, "message": v.message} if {
+results := [{"resource": r.id, "status": v.status, "message": v.message} |
 	some r in input.resources
 	v := verdict(object.get(r.properties, ["supplementaryConfiguration", "BucketVersioningConfiguration"], null))
-}
+]
 
 verdict(versioning) := {"status": "error", "message": "the bucket's versioning configuration was not recorded"} if {
 	not is_object(versioning)
