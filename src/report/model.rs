@@ -139,7 +139,7 @@ pub fn build(
     framework: &str,
     organisation: Option<String>,
 ) -> Result<ReportModel, ReportError> {
-    let mut findings = Vec::with_capacity(store.finding_count(&run.id, crate::scan::PREFIX)?.0);
+    let mut findings = Vec::with_capacity(store.finding_count(&run.id)?);
     let mut model = build_each(store, catalogue, run, framework, organisation, None, |f| {
         findings.push(f);
         Ok::<(), ReportError>(())
@@ -171,8 +171,8 @@ pub fn build_each<E: From<ReportError>>(
         let known: Vec<&str> = catalogue.frameworks.keys().map(String::as_str).collect();
         return Err(ReportError::UnknownFramework(framework.to_owned(), known.join(", ")).into());
     };
-    let (_, scanned) = store
-        .finding_count(&run.id, crate::scan::PREFIX)
+    let scanned = store
+        .has_findings_of(&run.id, crate::scan::PREFIX)
         .map_err(ReportError::from)?;
     let mut controls: BTreeMap<String, Control> = catalogue
         .controls

@@ -184,27 +184,30 @@ impl Store {
         Ok(())
     }
 
-    /// How many findings the run has, and whether any came from a scanner import
-    /// (control IDs starting with `prefix`).
-    pub fn finding_count(&self, run_id: &str, prefix: &str) -> Result<(usize, bool), StoreError> {
-        let conn = self.conn();
-        let count: i64 = conn.query_row(
+    /// How many findings the run has (a scan of them all: for sizing what holds them).
+    pub fn finding_count(&self, run_id: &str) -> Result<usize, StoreError> {
+        let count: i64 = self.conn().query_row(
             "SELECT count(*) FROM findings WHERE run_id = ?1",
             params![run_id],
             |r| r.get(0),
         )?;
+        Ok(usize::try_from(count).unwrap_or_default())
+    }
+
+    /// Whether any finding of the run has a control ID starting with `prefix` (those of
+    /// scanner imports).
+    pub fn has_findings_of(&self, run_id: &str, prefix: &str) -> Result<bool, StoreError> {
         // A range over the primary key (IDs with the prefix sort between it and the prefix
         // with its last character incremented): a seek, not a scan of every finding.
         let mut after = prefix.to_owned();
         if let Some(last) = after.pop() {
             after.push(char::from_u32(u32::from(last) + 1).unwrap_or(char::MAX));
         }
-        let prefixed: bool = conn.query_row(
+        Ok(self.conn().query_row(
             "SELECT EXISTS (SELECT 1 FROM findings WHERE run_id = ?1 AND control >= ?2 AND control < ?3)",
             params![run_id, prefix, after],
             |r| r.get(0),
-        )?;
-        Ok((usize::try_from(count).unwrap_or_default(), prefixed))
+        )?)
     }
 
     /// The run's evidence records (no bytes), sorted by hash.
