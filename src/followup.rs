@@ -410,6 +410,13 @@ impl Overdue {
         ))
     }
 
+    /// Marks each finding of a report overdue or not.
+    pub fn flag(&self, model: &mut crate::report::ReportModel) {
+        for f in &mut model.findings {
+            f.overdue = Some(self.contains(f));
+        }
+    }
+
     pub fn contains(&self, f: &crate::report::model::Finding) -> bool {
         self.0.contains(&(
             f.control.clone(),
@@ -422,19 +429,4 @@ impl Overdue {
             },
         ))
     }
-}
-
-/// Marks each finding of a report overdue or not (only called when deadlines are
-/// configured).
-pub fn flag_overdue(
-    store: &Store,
-    catalogue: &Catalogue,
-    deadlines: &Deadlines,
-    model: &mut crate::report::ReportModel,
-) -> Result<(), StoreError> {
-    let overdue = Overdue::of(store, catalogue, deadlines, &model.run)?;
-    for f in &mut model.findings {
-        f.overdue = Some(overdue.contains(f));
-    }
-    Ok(())
 }

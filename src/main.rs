@@ -470,12 +470,12 @@ fn run(cli: Cli) -> Result<u8> {
             let catalogue = catalogue(&config, &controls)?;
             let store = open_existing(&cli.db)?;
             let run = store.resolve_run(&run)?;
+            let overdue = match &config.deadlines {
+                Some(deadlines) => Some(evidra::followup::Overdue::of(&store, &catalogue, deadlines, &run)?),
+                None => None,
+            };
             if (format, audience) == (Format::Json, Audience::Auditor) {
                 // Written as the findings are read: a million of them never held at once.
-                let overdue = match &config.deadlines {
-                    Some(deadlines) => Some(evidra::followup::Overdue::of(&store, &catalogue, deadlines, &run)?),
-                    None => None,
-                };
                 let write = |out: &mut dyn std::io::Write| {
                     let organisation = config.organisation.clone();
                     report::write_json_streamed(
@@ -495,8 +495,8 @@ fn run(cli: Cli) -> Result<u8> {
                 return Ok(0);
             }
             let mut model = report::build(&store, &catalogue, &run, &framework, config.organisation.clone())?;
-            if let Some(deadlines) = &config.deadlines {
-                evidra::followup::flag_overdue(&store, &catalogue, deadlines, &mut model)?;
+            if let Some(overdue) = &overdue {
+                overdue.flag(&mut model);
             }
             match output {
                 Some(path) => write_atomically(&path, |out| report::write_for(&model, format, audience, out))?,

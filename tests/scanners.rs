@@ -774,8 +774,8 @@ fn the_streamed_json_report_is_the_built_one() {
     for framework in ["soc2", "iso27001"] {
         for (organisation, overdue) in [(None, None), (Some("Acme Ltd".to_owned()), Some(&overdue))] {
             let mut model = evidra::report::build(&store, &catalogue, &run, framework, organisation.clone()).unwrap();
-            if overdue.is_some() {
-                evidra::followup::flag_overdue(&store, &catalogue, &deadlines, &mut model).unwrap();
+            if let Some(overdue) = overdue {
+                overdue.flag(&mut model);
                 flagged += model.findings.iter().filter(|f| f.overdue == Some(true)).count();
             }
             assert!(model.unmapped_scan_findings > 0, "{framework}: the case is covered");

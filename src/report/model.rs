@@ -36,7 +36,7 @@ pub struct Finding {
     pub evidence: Vec<String>,
     pub message: String,
     /// Open past its severity's remediation deadline; set only when `[deadlines]` is
-    /// configured (`evidra::followup::flag_overdue`).
+    /// configured (`evidra::followup::Overdue`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overdue: Option<bool>,
     /// Shared by every finding of the control: a million findings need not hold a
