@@ -243,9 +243,7 @@ fn evaluate_into(
     exceptions: Option<(&[Exception], String)>,
 ) -> Result<(usize, usize, engine::ControlTimes, std::time::Duration), RunError> {
     let clock = std::time::Instant::now();
-    let mut builder = engine::InputBuilder::default();
-    let (data, inputs) = store.run_data_with(&run.id, |record, properties| builder.build(record, properties))?;
-    drop(builder);
+    let (data, inputs) = engine::build_inputs(|each| store.run_data_with(&run.id, each).map(|(data, _)| data))?;
     let load = clock.elapsed();
     let gaps = data.gaps.len();
     let mut count = 0;

@@ -9,6 +9,7 @@
 //!
 //! So a rule stays a few lines about one thing.
 
+mod inputs;
 pub mod rewrite;
 mod status;
 pub mod testing;
@@ -19,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use evidra_collector_core::{Gap, ResourceRecord, Scope};
 use serde_json::Value;
 
+pub use inputs::build_inputs;
 pub use status::Status;
 
 use crate::catalogue::{Catalogue, Control};
