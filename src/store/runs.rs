@@ -241,14 +241,14 @@ impl Store {
         let _checked_by_trigger = ForeignKeysOff::new(&conn).map_err(StoreError::from)?;
         let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
         {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO findings (run_id, control, provider, account, region, resource_type, resource_id, status, message, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
+            let mut insert_one = tx.prepare_cached(&insert_findings_sql(1)).map_err(StoreError::from)?;
+            let mut insert_many = tx
+                .prepare_cached(&insert_findings_sql(FINDINGS_PER_INSERT))
                 .map_err(StoreError::from)?;
             produce(&mut FindingsWriter {
                 run_id,
-                insert: &mut insert,
+                insert_one: &mut insert_one,
+                insert_many: &mut insert_many,
             })?;
         }
         tx.commit().map_err(StoreError::from)?;
@@ -316,27 +316,70 @@ impl Store {
 /// Inserts findings inside [`Store::write_findings_with`]'s transaction.
 pub struct FindingsWriter<'a, 'conn> {
     run_id: &'a str,
-    insert: &'a mut rusqlite::CachedStatement<'conn>,
+    insert_one: &'a mut rusqlite::CachedStatement<'conn>,
+    insert_many: &'a mut rusqlite::CachedStatement<'conn>,
+}
+
+/// Findings stored by one INSERT statement where there are that many. Each statement
+/// has a fixed cost in SQLite (opening and closing its statement journal, starting the
+/// program), which a million one-row statements paid a million times.
+const FINDINGS_PER_INSERT: usize = 128;
+
+/// The columns of a finding row, in the order the INSERT statements bind them.
+const FINDING_COLUMNS: &str =
+    "run_id, control, provider, account, region, resource_type, resource_id, status, message, evidence";
+const FINDING_COLUMN_COUNT: usize = 10;
+
+/// An INSERT of `rows` findings.
+fn insert_findings_sql(rows: usize) -> String {
+    let row = format!("({})", vec!["?"; FINDING_COLUMN_COUNT].join(", "));
+    format!(
+        "INSERT INTO findings ({FINDING_COLUMNS}) VALUES {}",
+        vec![row; rows].join(", ")
+    )
 }
 
 impl FindingsWriter<'_, '_> {
     pub fn write(&mut self, findings: &[StoredFinding]) -> Result<(), StoreError> {
-        for f in findings {
-            self.insert.execute(params![
-                self.run_id,
-                f.control,
-                f.provider,
-                f.account,
-                f.region,
-                f.resource_type,
-                f.resource_id,
-                f.status,
-                f.message,
-                serde_json::to_string(&f.evidence).unwrap_or_default()
-            ])?;
+        let mut chunks = findings.chunks_exact(FINDINGS_PER_INSERT);
+        for chunk in &mut chunks {
+            for (row, f) in chunk.iter().enumerate() {
+                bind_finding(self.insert_many, row * FINDING_COLUMN_COUNT, self.run_id, f)?;
+            }
+            self.insert_many.raw_execute()?;
+        }
+        for f in chunks.remainder() {
+            bind_finding(self.insert_one, 0, self.run_id, f)?;
+            self.insert_one.raw_execute()?;
         }
         Ok(())
     }
+}
+
+/// Binds `f` to the parameters after the first `before` of `insert`.
+fn bind_finding(
+    insert: &mut rusqlite::Statement<'_>,
+    before: usize,
+    run_id: &str,
+    f: &StoredFinding,
+) -> rusqlite::Result<()> {
+    let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
+    let columns: [&str; FINDING_COLUMN_COUNT] = [
+        run_id,
+        &f.control,
+        &f.provider,
+        &f.account,
+        &f.region,
+        &f.resource_type,
+        &f.resource_id,
+        &f.status,
+        &f.message,
+        &evidence,
+    ];
+    for (n, value) in columns.into_iter().enumerate() {
+        insert.raw_bind_parameter(before + n + 1, value)?;
+    }
+    Ok(())
 }
 
 /// Foreign key enforcement off on a connection until dropped. SQLite ignores the
@@ -438,5 +481,47 @@ mod tests {
         assert!(store.write_findings(&run.id, &[late]).is_err());
         assert_eq!(foreign_keys(&store), 1);
         assert_eq!(store.findings(&run.id).unwrap().len(), 1);
+    }
+
+    /// Findings stored many to an INSERT: every one stored as given, whatever the count;
+    /// a duplicate within one statement, or a statement's worth for a finished run, is
+    /// refused as one-row statements were, with nothing of that write kept.
+    #[test]
+    fn findings_written_many_to_a_statement_are_stored_or_refused_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("evidra.db")).unwrap();
+        let run = store
+            .begin_run("2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z", &[])
+            .unwrap();
+        let numbered = |from: usize, count: usize| -> Vec<StoredFinding> {
+            (from..from + count)
+                .map(|i| StoredFinding {
+                    resource_id: format!("user{i:05}"),
+                    message: format!("message \"{i}\"\n"),
+                    evidence: vec![format!("{i:064}"), "e".repeat(64)],
+                    status: ["pass", "fail", "error"][i % 3].into(),
+                    ..finding()
+                })
+                .collect()
+        };
+        let count = 2 * FINDINGS_PER_INSERT + 5;
+        let written = numbered(0, count);
+        store.write_findings(&run.id, &written).unwrap();
+        assert_eq!(store.findings(&run.id).unwrap(), written);
+
+        let mut twice = numbered(count, FINDINGS_PER_INSERT);
+        twice[FINDINGS_PER_INSERT - 1].resource_id = twice[0].resource_id.clone();
+        assert!(store.write_findings(&run.id, &twice).is_err());
+        assert_eq!(store.findings(&run.id).unwrap().len(), count);
+
+        store
+            .finish_run(&run.id, RunStatus::Complete, "2026-11-20T00:00:01Z")
+            .unwrap();
+        assert!(
+            store
+                .write_findings(&run.id, &numbered(count, FINDINGS_PER_INSERT))
+                .is_err()
+        );
+        assert_eq!(store.findings(&run.id).unwrap(), written);
     }
 }
