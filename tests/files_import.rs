@@ -266,3 +266,22 @@ fn a_bad_file_stops_a_large_import_before_any_batch_is_written() {
     assert!(err.to_string().contains("zz-broken.json"), "{err}");
     assert_eq!(written, 0, "nothing of an import that failed reaches the store");
 }
+
+/// Batches are made on a second thread while the sink stores the last one: a sink that
+/// fails part way stops the import with its own error, takes no batch after it, and
+/// the import does not wait for a batch nobody will take.
+#[test]
+fn a_store_that_fails_part_way_stops_a_large_import_with_its_error() {
+    let files = vec![large_credential_report(45_000)];
+    let mut offered = 0;
+    let err = evidra_collector_files::import_into("large", files, common::NOW, &mut |_| {
+        offered += 1;
+        if offered == 2 {
+            return Err(evidra_collector_core::SinkError("disk full".into()).into());
+        }
+        Ok(())
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("disk full"), "{err}");
+    assert_eq!(offered, 2, "no batch after the failed one");
+}
