@@ -171,9 +171,14 @@ impl Store {
                     e.sha256
                 ])?;
             }
-            let mut resource = tx.prepare_cached(
-                "INSERT OR REPLACE INTO resources (run_id, provider, account, region, resource_type, resource_id, properties, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
+            let mut one_resource =
+                tx.prepare_cached(&insert_sql("INSERT OR REPLACE", "resources", &RESOURCE_COLUMNS, 1))?;
+            let mut many_resources = tx.prepare_cached(&insert_sql(
+                "INSERT OR REPLACE",
+                "resources",
+                &RESOURCE_COLUMNS,
+                ROWS_PER_INSERT,
+            ))?;
             // In primary-key order: each insert then lands beside the last one. In the
             // collector's order they landed all over a table larger than SQLite's page
             // cache, which spilled and re-read pages (a third of the time of storing
@@ -189,18 +194,20 @@ impl Store {
                     &b.resource_id,
                 ))
             });
-            for r in ordered {
-                resource.execute(params![
+            insert_rows(&mut one_resource, &mut many_resources, &ordered, |r, bind| {
+                let properties = canonical::to_string(&r.properties);
+                let evidence = serde_json::to_string(&r.evidence).unwrap_or_default();
+                bind([
                     run_id,
-                    r.provider,
-                    r.account,
-                    r.region,
-                    r.resource_type,
-                    r.resource_id,
-                    canonical::to_string(&r.properties),
-                    serde_json::to_string(&r.evidence).unwrap_or_default()
-                ])?;
-            }
+                    &r.provider,
+                    &r.account,
+                    &r.region,
+                    &r.resource_type,
+                    &r.resource_id,
+                    &properties,
+                    &evidence,
+                ])
+            })?;
             let mut observation = tx.prepare_cached(
                 "INSERT OR REPLACE INTO observations (run_id, provider, account, region, resource_type, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
@@ -241,9 +248,11 @@ impl Store {
         let _checked_by_trigger = ForeignKeysOff::new(&conn).map_err(StoreError::from)?;
         let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
         {
-            let mut insert_one = tx.prepare_cached(&insert_findings_sql(1)).map_err(StoreError::from)?;
+            let mut insert_one = tx
+                .prepare_cached(&insert_sql("INSERT", "findings", &FINDING_COLUMNS, 1))
+                .map_err(StoreError::from)?;
             let mut insert_many = tx
-                .prepare_cached(&insert_findings_sql(FINDINGS_PER_INSERT))
+                .prepare_cached(&insert_sql("INSERT", "findings", &FINDING_COLUMNS, ROWS_PER_INSERT))
                 .map_err(StoreError::from)?;
             produce(&mut FindingsWriter {
                 run_id,
@@ -320,66 +329,105 @@ pub struct FindingsWriter<'a, 'conn> {
     insert_many: &'a mut rusqlite::CachedStatement<'conn>,
 }
 
-/// Findings stored by one INSERT statement where there are that many. Each statement
-/// has a fixed cost in SQLite (opening and closing its statement journal, starting the
-/// program), which a million one-row statements paid a million times.
-const FINDINGS_PER_INSERT: usize = 128;
+/// Rows stored by one INSERT statement where there are that many. Each statement has
+/// a fixed cost in SQLite (opening and closing its statement journal, starting the
+/// program), which a million one-row statements paid a million times: storing a
+/// million findings took 4.5-4.7 s of the main thread's CPU one to a statement and
+/// 3.4-3.5 s 128 to a statement (benches/scale.sh 100000).
+const ROWS_PER_INSERT: usize = 128;
 
-/// The columns of a finding row, in the order the INSERT statements bind them.
-const FINDING_COLUMNS: &str =
-    "run_id, control, provider, account, region, resource_type, resource_id, status, message, evidence";
-const FINDING_COLUMN_COUNT: usize = 10;
+/// The columns of a finding row, in the order they are bound.
+const FINDING_COLUMNS: [&str; 10] = [
+    "run_id",
+    "control",
+    "provider",
+    "account",
+    "region",
+    "resource_type",
+    "resource_id",
+    "status",
+    "message",
+    "evidence",
+];
 
-/// An INSERT of `rows` findings.
-fn insert_findings_sql(rows: usize) -> String {
-    let row = format!("({})", vec!["?"; FINDING_COLUMN_COUNT].join(", "));
+/// The columns of a resource row, in the order they are bound.
+const RESOURCE_COLUMNS: [&str; 8] = [
+    "run_id",
+    "provider",
+    "account",
+    "region",
+    "resource_type",
+    "resource_id",
+    "properties",
+    "evidence",
+];
+
+/// `{insert} INTO {table} (columns) VALUES` with `rows` rows of parameters.
+fn insert_sql(insert: &str, table: &str, columns: &[&str], rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns.len()].join(", "));
     format!(
-        "INSERT INTO findings ({FINDING_COLUMNS}) VALUES {}",
+        "{insert} INTO {table} ({}) VALUES {}",
+        columns.join(", "),
         vec![row; rows].join(", ")
     )
 }
 
-impl FindingsWriter<'_, '_> {
-    pub fn write(&mut self, findings: &[StoredFinding]) -> Result<(), StoreError> {
-        let mut chunks = findings.chunks_exact(FINDINGS_PER_INSERT);
-        for chunk in &mut chunks {
-            for (row, f) in chunk.iter().enumerate() {
-                bind_finding(self.insert_many, row * FINDING_COLUMN_COUNT, self.run_id, f)?;
-            }
-            self.insert_many.raw_execute()?;
+/// Inserts `rows`: [`ROWS_PER_INSERT`] to a statement through `many` (made by
+/// [`insert_sql`] for that many rows), the rest one by one through `one`. `values`
+/// gives a row's column texts. SQLite inserts the rows of one statement in order, so
+/// with `INSERT OR REPLACE` a later row still replaces an earlier one of its key.
+fn insert_rows<T, const COLUMNS: usize>(
+    one: &mut rusqlite::Statement<'_>,
+    many: &mut rusqlite::Statement<'_>,
+    rows: &[T],
+    mut values: impl FnMut(&T, &mut dyn FnMut([&str; COLUMNS]) -> rusqlite::Result<()>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
+    for chunk in &mut chunks {
+        for (row, value) in chunk.iter().enumerate() {
+            values(value, &mut |columns| bind(many, row * COLUMNS, columns))?;
         }
-        for f in chunks.remainder() {
-            bind_finding(self.insert_one, 0, self.run_id, f)?;
-            self.insert_one.raw_execute()?;
-        }
-        Ok(())
+        many.raw_execute()?;
     }
+    for value in chunks.remainder() {
+        values(value, &mut |columns| bind(one, 0, columns))?;
+        one.raw_execute()?;
+    }
+    Ok(())
 }
 
-/// Binds `f` to the parameters after the first `before` of `insert`.
-fn bind_finding(
+/// Binds `columns` to the parameters of `insert` after its first `before`.
+fn bind<const COLUMNS: usize>(
     insert: &mut rusqlite::Statement<'_>,
     before: usize,
-    run_id: &str,
-    f: &StoredFinding,
+    columns: [&str; COLUMNS],
 ) -> rusqlite::Result<()> {
-    let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
-    let columns: [&str; FINDING_COLUMN_COUNT] = [
-        run_id,
-        &f.control,
-        &f.provider,
-        &f.account,
-        &f.region,
-        &f.resource_type,
-        &f.resource_id,
-        &f.status,
-        &f.message,
-        &evidence,
-    ];
     for (n, value) in columns.into_iter().enumerate() {
         insert.raw_bind_parameter(before + n + 1, value)?;
     }
     Ok(())
+}
+
+impl FindingsWriter<'_, '_> {
+    pub fn write(&mut self, findings: &[StoredFinding]) -> Result<(), StoreError> {
+        let run_id = self.run_id;
+        insert_rows(self.insert_one, self.insert_many, findings, |f, bind| {
+            let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
+            bind([
+                run_id,
+                &f.control,
+                &f.provider,
+                &f.account,
+                &f.region,
+                &f.resource_type,
+                &f.resource_id,
+                &f.status,
+                &f.message,
+                &evidence,
+            ])
+        })?;
+        Ok(())
+    }
 }
 
 /// Foreign key enforcement off on a connection until dropped. SQLite ignores the
@@ -504,13 +552,13 @@ mod tests {
                 })
                 .collect()
         };
-        let count = 2 * FINDINGS_PER_INSERT + 5;
+        let count = 2 * ROWS_PER_INSERT + 5;
         let written = numbered(0, count);
         store.write_findings(&run.id, &written).unwrap();
         assert_eq!(store.findings(&run.id).unwrap(), written);
 
-        let mut twice = numbered(count, FINDINGS_PER_INSERT);
-        twice[FINDINGS_PER_INSERT - 1].resource_id = twice[0].resource_id.clone();
+        let mut twice = numbered(count, ROWS_PER_INSERT);
+        twice[ROWS_PER_INSERT - 1].resource_id = twice[0].resource_id.clone();
         assert!(store.write_findings(&run.id, &twice).is_err());
         assert_eq!(store.findings(&run.id).unwrap().len(), count);
 
@@ -519,9 +567,57 @@ mod tests {
             .unwrap();
         assert!(
             store
-                .write_findings(&run.id, &numbered(count, FINDINGS_PER_INSERT))
+                .write_findings(&run.id, &numbered(count, ROWS_PER_INSERT))
                 .is_err()
         );
         assert_eq!(store.findings(&run.id).unwrap(), written);
+    }
+
+    /// Resources stored many to a statement: of two records with one key the later is
+    /// kept, whether they share a statement, straddle two, or one is in the rows left
+    /// over after the last full statement.
+    #[test]
+    fn the_later_of_two_records_with_one_key_is_kept_across_statements() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("evidra.db")).unwrap();
+        let run = store
+            .begin_run("2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z", &[])
+            .unwrap();
+        let record = |i: usize, version: &str| ResourceRecord {
+            provider: "aws".into(),
+            account: "123456789012".into(),
+            region: "global".into(),
+            resource_type: "aws.iam.user".into(),
+            resource_id: format!("user{i:05}"),
+            properties: serde_json::json!({"version": version, "quote": "\"x\""}),
+            evidence: vec![format!("{i:064}")],
+        };
+        let count = 2 * ROWS_PER_INSERT + 7;
+        let mut resources: Vec<ResourceRecord> = (0..count).map(|i| record(i, "first")).collect();
+        // After sorting by key, each second version sits right after its first.
+        for i in [0, 5, ROWS_PER_INSERT - 1, 2 * ROWS_PER_INSERT - 1, count - 1] {
+            resources.push(record(i, "second"));
+        }
+        store
+            .write_batch(
+                &run.id,
+                &Batch {
+                    resources,
+                    ..Batch::default()
+                },
+                "2026-11-20T00:00:00Z",
+            )
+            .unwrap();
+        let stored = store.run_data(&run.id).unwrap().resources;
+        assert_eq!(stored.len(), count);
+        for (i, r) in stored.iter().enumerate() {
+            let expected = if [0, 5, ROWS_PER_INSERT - 1, 2 * ROWS_PER_INSERT - 1, count - 1].contains(&i) {
+                "second"
+            } else {
+                "first"
+            };
+            assert_eq!(r.properties["version"], expected, "{}", r.resource_id);
+            assert_eq!(r, &record(i, expected));
+        }
     }
 }
