@@ -16,6 +16,9 @@ use serde_json::Value;
 use super::{Input, InputBuilder};
 use crate::store::RunData;
 
+/// What reading a run calls with each record and its stored properties text.
+pub type EachRecord<'a> = dyn FnMut(&mut ResourceRecord, &str) + 'a;
+
 /// Records handed to a builder at a time: enough that passing them costs nothing next
 /// to building them, few enough (a few MB of text) that the chunks in flight stay small.
 const RECORDS_PER_CHUNK: usize = 2048;
@@ -25,9 +28,7 @@ const RECORDS_PER_CHUNK: usize = 2048;
 /// properties text, to the callback it is given, and return the run's data (as
 /// [`crate::store::Store::run_data_with`] does); `inputs[i]` is then the input of
 /// `data.resources[i]`, exactly as [`InputBuilder`] builds it.
-pub fn build_inputs<E>(
-    read: impl FnOnce(&mut dyn FnMut(&mut ResourceRecord, &str)) -> Result<RunData, E>,
-) -> Result<(RunData, Vec<Input>), E> {
+pub fn build_inputs<E>(read: impl FnOnce(&mut EachRecord) -> Result<RunData, E>) -> Result<(RunData, Vec<Input>), E> {
     let threads = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     if threads <= 1 {
         let mut builder = InputBuilder::default();
@@ -79,7 +80,7 @@ struct Built {
 
 /// Runs `read`, sending its records to the builders in chunks as they come.
 fn read_in_chunks<E>(
-    read: impl FnOnce(&mut dyn FnMut(&mut ResourceRecord, &str)) -> Result<RunData, E>,
+    read: impl FnOnce(&mut EachRecord) -> Result<RunData, E>,
     to_build: &SyncSender<Chunk>,
 ) -> Result<RunData, E> {
     let mut chunk = Chunk {
@@ -181,7 +182,7 @@ mod tests {
     fn reader(
         records: &[(ResourceRecord, String)],
         fail_after: Option<usize>,
-    ) -> impl FnOnce(&mut dyn FnMut(&mut ResourceRecord, &str)) -> Result<RunData, String> + '_ {
+    ) -> impl FnOnce(&mut EachRecord) -> Result<RunData, String> + '_ {
         move |each| {
             let mut data = RunData::default();
             for (n, (record, text)) in records.iter().enumerate() {

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use evidra_collector_core::{Gap, ResourceRecord, Scope};
 use serde_json::Value;
 
-pub use inputs::build_inputs;
+pub use inputs::{EachRecord, build_inputs};
 pub use status::Status;
 
 use crate::catalogue::{Catalogue, Control};
