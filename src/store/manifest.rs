@@ -249,15 +249,8 @@ impl Store {
 /// The table columns a section's row names come from, in the same order.
 pub(super) fn columns(section: &str) -> Vec<&'static str> {
     match section {
-        "resources" => vec![
-            "provider",
-            "account",
-            "region",
-            "resource_type",
-            "resource_id",
-            "properties",
-            "evidence",
-        ],
+        // The stored columns after `run_id`.
+        "resources" => super::runs::RESOURCE_COLUMNS[1..].to_vec(),
         "observations" => vec!["provider", "account", "region", "resource_type", "evidence"],
         "gaps" => vec![
             "collector",
@@ -269,19 +262,7 @@ pub(super) fn columns(section: &str) -> Vec<&'static str> {
             "resource_types",
             "evidence",
         ],
-        "findings" => {
-            vec![
-                "control",
-                "provider",
-                "account",
-                "region",
-                "resource_type",
-                "resource_id",
-                "status",
-                "message",
-                "evidence",
-            ]
-        }
+        "findings" => super::runs::FINDING_COLUMNS[1..].to_vec(),
         _ => vec![
             "framework",
             "requirement",

@@ -336,8 +336,9 @@ pub struct FindingsWriter<'a, 'conn> {
 /// 3.4-3.5 s 128 to a statement (benches/scale.sh 100000).
 const ROWS_PER_INSERT: usize = 128;
 
-/// The columns of a finding row, in the order they are bound.
-const FINDING_COLUMNS: [&str; 10] = [
+/// The columns of a finding row, in the order they are bound (and, after `run_id`, the
+/// columns a manifest hashes).
+pub(super) const FINDING_COLUMNS: [&str; 10] = [
     "run_id",
     "control",
     "provider",
@@ -350,8 +351,9 @@ const FINDING_COLUMNS: [&str; 10] = [
     "evidence",
 ];
 
-/// The columns of a resource row, in the order they are bound.
-const RESOURCE_COLUMNS: [&str; 8] = [
+/// The columns of a resource row, in the order they are bound (and, after `run_id`,
+/// the columns a manifest hashes).
+pub(super) const RESOURCE_COLUMNS: [&str; 8] = [
     "run_id",
     "provider",
     "account",
