@@ -158,44 +158,39 @@ pub fn write_json_streamed(
     // SQLite's reading (and the report's counting) on a second thread, the JSON written
     // on this one, as it arrives: at a million findings the two took about as long
     // each, one after the other.
-    let (model, writing) = std::thread::scope(|s| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<model::Finding>>(2);
-        let reader = s.spawn(move || {
-            let stopped = || ReportError::Io(std::io::Error::other("the JSON report's writing stopped"));
+    let mut one = Vec::new();
+    let model = evidra_collector_core::pipelined(
+        2,
+        move |hand_over| {
             let mut batch = Vec::with_capacity(FINDINGS_PER_BATCH);
             let model = model::build_each(store, catalogue, run, framework, organisation, overdue, |finding| {
                 batch.push(finding);
                 if batch.len() == FINDINGS_PER_BATCH {
-                    send.send(std::mem::take(&mut batch)).map_err(|_| stopped())?;
+                    hand_over(std::mem::take(&mut batch))?;
                 }
                 Ok::<(), ReportError>(())
             })?;
-            send.send(batch).map_err(|_| stopped())?;
-            Ok::<_, ReportError>(model)
-        });
-        let mut one = Vec::new();
-        let writing = receive.iter().flatten().try_for_each(|finding| {
-            one.clear();
-            serde_json::to_writer_pretty(&mut one, &finding)?;
-            buffered.write_all(if written == 0 { b"\n" } else { b",\n" })?;
-            for (i, line) in one.split(|b| *b == b'\n').enumerate() {
-                if i > 0 {
-                    buffered.write_all(b"\n")?;
+            hand_over(batch)?;
+            Ok(model)
+        },
+        || ReportError::Io(std::io::Error::other("the JSON report's writing stopped")),
+        |batch: Vec<model::Finding>| {
+            for finding in batch {
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, &finding)?;
+                buffered.write_all(if written == 0 { b"\n" } else { b",\n" })?;
+                for (i, line) in one.split(|b| *b == b'\n').enumerate() {
+                    if i > 0 {
+                        buffered.write_all(b"\n")?;
+                    }
+                    buffered.write_all(INDENT)?;
+                    buffered.write_all(line)?;
                 }
-                buffered.write_all(INDENT)?;
-                buffered.write_all(line)?;
+                written += 1;
             }
-            written += 1;
-            Ok::<(), ReportError>(())
-        });
-        // A writing error stops the reader: its next hand-over fails once this is gone.
-        drop(receive);
-        let model = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (model, writing)
-    });
-    // The writing's error first: the reader's is then only that the writing stopped.
-    writing?;
-    let model = model?;
+            Ok(())
+        },
+    )?;
     buffered.write_all(if written == 0 { b"]" } else { b"\n  ]" })?;
     // The rest of the report, its keys after "findings": `{\n  "framework": ...}`.
     let rest = serde_json::to_vec_pretty(&model.json_after_findings())?;

@@ -5,12 +5,14 @@
 
 mod collector;
 mod limiter;
+mod pipeline;
 mod records;
 
 pub use collector::{
     BatchSink, BoxFuture, CollectContext, CollectError, Collector, Progress, ProgressHandle, SinkError, Unit,
 };
 pub use limiter::TokenBucket;
+pub use pipeline::pipelined;
 pub use records::{Batch, Evidence, EvidenceSource, Gap, Observation, ResourceRecord, Scope, sha256_hex};
 
 /// Facts about AWS shared by the live and the file collectors.

@@ -155,33 +155,15 @@ pub fn import_into(
     let parsed = parse_all(files)?;
     // A second thread assembles the next batch while this one hands the last to the
     // sink: storing a batch (SQLite, canonical JSON) takes about twice as long as
-    // making it, and one after the other they were most of the import's time.
-    std::thread::scope(|s| {
-        // One batch waiting at most: three in memory with the one being made and the
-        // one being stored.
-        let (to_store, batches) = std::sync::mpsc::sync_channel::<Batch>(1);
-        let assembler = s.spawn(move || {
-            assemble::write(label, parsed, collected_at, &mut |batch| {
-                to_store
-                    .send(batch)
-                    .map_err(|_| CollectError::Sink(evidra_collector_core::SinkError("the store stopped".into())))
-            })
-        });
-        let mut stored = Ok(());
-        for batch in &batches {
-            stored = sink(batch);
-            if stored.is_err() {
-                break;
-            }
-        }
-        // The assembler's next send fails and it stops, if the sink failed first.
-        drop(batches);
-        let assembled = assembler
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // The sink's error first: the assembler's is then only "the store stopped".
-        stored.and(assembled)
-    })
+    // making it, and one after the other they were most of the import's time. One
+    // batch waiting at most: three in memory with the one being made and the one being
+    // stored.
+    evidra_collector_core::pipelined(
+        1,
+        move |hand_over| assemble::write(label, parsed, collected_at, hand_over),
+        || CollectError::Sink(evidra_collector_core::SinkError("the store stopped".into())),
+        sink,
+    )
 }
 
 fn parse_all(files: Vec<SourceFile>) -> Result<Vec<(SourceFile, detect::Content)>, CollectError> {

@@ -1,0 +1,93 @@
+//! Making things on a second thread while this one hands them on.
+//!
+//! The files collector assembles record batches while the store writes the last one,
+//! and the JSON report reads findings from the store while it writes the last ones: in
+//! both, the two halves took about as long each, one after the other. Stopping them
+//! is the subtle part (which error wins, who waits on whom), so it is written once.
+
+/// Runs `produce` on a second thread, handing each item it makes (through the function
+/// it is given) to `consume` on this one, with at most `waiting` items in between.
+///
+/// If `consume` fails, the producer's next hand-over fails with `stopped()`, so it ends
+/// instead of waiting forever, and `consume`'s error is returned: the producer's is then
+/// only that the consumer stopped. Otherwise what `produce` returns is returned. A panic
+/// of the producer is raised again here.
+pub fn pipelined<T: Send, R: Send, E: Send>(
+    waiting: usize,
+    produce: impl FnOnce(&mut dyn FnMut(T) -> Result<(), E>) -> Result<R, E> + Send,
+    stopped: impl Fn() -> E + Send,
+    consume: impl FnMut(T) -> Result<(), E>,
+) -> Result<R, E> {
+    std::thread::scope(|s| {
+        let (hand_over, items) = std::sync::mpsc::sync_channel::<T>(waiting);
+        let producer = s.spawn(move || produce(&mut |item| hand_over.send(item).map_err(|_| stopped())));
+        let consumed = items.iter().try_for_each(consume);
+        // If the consumer stopped early, the producer's next hand-over now fails.
+        drop(items);
+        let produced = producer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        consumed?;
+        produced
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pipelined;
+
+    fn counting(up_to: u32) -> impl FnOnce(&mut dyn FnMut(u32) -> Result<(), String>) -> Result<&'static str, String> {
+        move |hand_over| {
+            for n in 0..up_to {
+                hand_over(n)?;
+            }
+            Ok("made all")
+        }
+    }
+
+    #[test]
+    fn every_item_arrives_in_order_and_the_producer_has_the_last_word() {
+        let mut seen = Vec::new();
+        let outcome = pipelined(
+            1,
+            counting(1000),
+            || "stopped".to_owned(),
+            |n| {
+                seen.push(n);
+                Ok(())
+            },
+        );
+        assert_eq!(outcome, Ok("made all"));
+        assert_eq!(seen, (0..1000).collect::<Vec<_>>());
+    }
+
+    /// The producer would wait forever on a full hand-over if the consumer's stopping
+    /// did not end it; and the consumer's error is the one returned.
+    #[test]
+    fn a_consumer_that_fails_stops_the_producer_with_its_own_error() {
+        let mut seen = 0;
+        let outcome = pipelined(
+            1,
+            counting(1000),
+            || "stopped".to_owned(),
+            |n| {
+                seen += 1;
+                if n == 10 { Err("disk full".to_owned()) } else { Ok(()) }
+            },
+        );
+        assert_eq!(outcome, Err("disk full".to_owned()));
+        assert_eq!(seen, 11);
+    }
+
+    #[test]
+    fn a_producer_that_fails_is_that_error() {
+        let outcome = pipelined(
+            1,
+            |hand_over: &mut dyn FnMut(u32) -> Result<(), String>| {
+                hand_over(1)?;
+                Err::<(), _>("bad file".to_owned())
+            },
+            || "stopped".to_owned(),
+            |_| Ok(()),
+        );
+        assert_eq!(outcome, Err("bad file".to_owned()));
+    }
+}
