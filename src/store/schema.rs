@@ -225,6 +225,16 @@ mod tests {
         assert!(plan.contains("COVERING INDEX"), "{plan}");
     }
 
+    /// The build setting in .cargo/config.toml reached SQLite: without it every
+    /// allocation SQLite makes takes a process-wide lock again.
+    #[test]
+    fn sqlite_is_built_without_memory_statistics() {
+        let conn = Connection::open_in_memory().unwrap();
+        let mut stmt = conn.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    }
+
     #[test]
     fn a_new_store_has_8_kib_pages_and_an_old_one_keeps_its_own() {
         let dir = tempfile::tempdir().unwrap();
