@@ -222,7 +222,7 @@ fn a_large_import_reaches_the_sink_in_batches_that_add_up_to_the_whole() {
     let whole = import("large", &files, common::NOW).unwrap();
     let mut batches = Vec::new();
     evidra_collector_files::import_into("large", files, common::NOW, &mut |batch| {
-        batches.push(batch);
+        batches.push(batch.clone());
         Ok(())
     })
     .unwrap();

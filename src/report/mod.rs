@@ -174,7 +174,7 @@ pub fn write_json_streamed(
             Ok(model)
         },
         || ReportError::Io(std::io::Error::other("the JSON report's writing stopped")),
-        |batch: Vec<model::Finding>| {
+        |batch: &Vec<model::Finding>| {
             for finding in batch {
                 one.clear();
                 serde_json::to_writer_pretty(&mut one, &finding)?;

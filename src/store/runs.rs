@@ -460,9 +460,9 @@ pub struct RunSink<'a> {
 }
 
 impl BatchSink for RunSink<'_> {
-    fn write(&self, batch: Batch) -> Result<(), SinkError> {
+    fn write(&self, batch: &Batch) -> Result<(), SinkError> {
         self.store
-            .write_batch(&self.run_id, &batch, &self.collected_at)
+            .write_batch(&self.run_id, batch, &self.collected_at)
             .map_err(|e| SinkError(e.to_string()))
     }
 }

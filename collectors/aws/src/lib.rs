@@ -103,7 +103,7 @@ impl Collector for AwsCollector {
             for target in &self.targets {
                 if target.organization {
                     let (batch, members) = organization(target, &ctx.started_at, self.requests.clone()).await;
-                    sink.write(batch)?;
+                    sink.write(&batch)?;
                     jobs.extend(members);
                 } else {
                     jobs.push(AccountJob::of(target.clone()));
@@ -125,7 +125,7 @@ impl Collector for AwsCollector {
             while let Some(joined) = tasks.join_next().await {
                 let batches = joined.map_err(|e| CollectError::Config(format!("an AWS account task failed: {e}")))?;
                 for batch in batches {
-                    sink.write(batch)?;
+                    sink.write(&batch)?;
                 }
             }
             Ok(())

@@ -136,7 +136,7 @@ async fn collect_target(target: &AzureTarget, collected_at: &str, sink: &dyn Bat
                     resource_types: vec!["*".into()],
                 })
                 .collect();
-            sink.write(Batch {
+            sink.write(&Batch {
                 gaps,
                 ..Batch::default()
             })?;
@@ -171,7 +171,7 @@ async fn collect_target(target: &AzureTarget, collected_at: &str, sink: &dyn Bat
             }
             Err((operation, e)) => reader.gap(ARM_COLLECTOR, &operation, &e, &["*"]),
         }
-        sink.write(reader.batch)?;
+        sink.write(&reader.batch)?;
     } else {
         for id in &target.subscriptions {
             work.push((id.trim().to_ascii_lowercase(), None));
@@ -197,7 +197,7 @@ async fn collect_target(target: &AzureTarget, collected_at: &str, sink: &dyn Bat
     }
     while let Some(joined) = tasks.join_next().await {
         let batch = joined.map_err(|e| CollectError::Config(format!("an Azure subscription task failed: {e}")))?;
-        sink.write(batch)?;
+        sink.write(&batch)?;
     }
     Ok(())
 }

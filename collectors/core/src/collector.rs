@@ -79,9 +79,10 @@ impl std::ops::Deref for ProgressHandle {
 }
 
 /// Where collectors put their batches. The store implements it; each `write` is one
-/// transaction, so a crash loses at most the batch in flight.
+/// transaction, so a crash loses at most the batch in flight. It borrows the batch, so
+/// the collector decides where its memory is freed (see [`crate::pipelined`]).
 pub trait BatchSink: Send + Sync {
-    fn write(&self, batch: Batch) -> Result<(), SinkError>;
+    fn write(&self, batch: &Batch) -> Result<(), SinkError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -77,7 +77,7 @@ impl Collector for FilesCollector {
         sink: &'a dyn BatchSink,
     ) -> BoxFuture<'a, Result<(), CollectError>> {
         Box::pin(async move {
-            let mut write = |batch: Batch| sink.write(batch).map_err(CollectError::from);
+            let mut write = |batch: &Batch| sink.write(batch).map_err(CollectError::from);
             match &self.origin {
                 Origin::Dir(root) => {
                     let files = read_dir(root)?;
@@ -150,14 +150,15 @@ pub fn import_into(
     label: &str,
     files: Vec<SourceFile>,
     collected_at: &str,
-    sink: &mut dyn FnMut(Batch) -> Result<(), CollectError>,
+    sink: &mut dyn FnMut(&Batch) -> Result<(), CollectError>,
 ) -> Result<(), CollectError> {
     let parsed = parse_all(files)?;
     // A second thread assembles the next batch while this one hands the last to the
     // sink: storing a batch (SQLite, canonical JSON) takes about twice as long as
     // making it, and one after the other they were most of the import's time. One
-    // batch waiting at most: three in memory with the one being made and the one being
-    // stored.
+    // batch waiting at most: four in memory with the one being made, the one being
+    // stored and the last one stored, on its way back to be freed by the assembling
+    // thread.
     evidra_collector_core::pipelined(
         1,
         move |hand_over| assemble::write(label, parsed, collected_at, hand_over),
