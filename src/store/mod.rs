@@ -7,6 +7,7 @@
 //! each finished run's manifest chains to the one before; [`verify`] recomputes it all.
 
 mod attachments;
+mod checkpoint;
 mod import;
 mod manifest;
 mod prune;
@@ -67,6 +68,7 @@ fn plainly(e: &rusqlite::Error) -> String {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    checkpointer: checkpoint::Checkpointer,
     path: PathBuf,
     /// Signs each run's manifest as it is sealed, when set.
     signer: Option<crate::signing::Signer25519>,
@@ -76,13 +78,15 @@ impl Store {
     /// Opens (creating, mode 0600) the store at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         create_private(path)?;
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         })?;
         schema::prepare(&conn, path)?;
+        let checkpointer = checkpoint::Checkpointer::install(&mut conn, path)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            checkpointer,
             path: path.to_path_buf(),
             signer: None,
         })
@@ -101,6 +105,13 @@ impl Store {
     /// it; SQLite's own transactions keep the data consistent, so we carry on.
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let conn = self.conn.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.checkpointer.stop(conn);
     }
 }
 

@@ -1,0 +1,162 @@
+//! Copying the store's write-ahead log into its file, on a thread of its own.
+//!
+//! In WAL mode SQLite writes each page twice: into the log when a transaction commits,
+//! and into the database file at the next checkpoint. By default the connection that
+//! commits also checkpoints, once the log holds 1,000 pages, before its commit returns.
+//! A run's findings are one transaction, so at 100,000 users the checkpoint after it
+//! copied about 400 MB on the main thread, 1.6 s with the other core idle (perf,
+//! benches/scale.sh 100000), and the collection's smaller checkpoints held up the
+//! thread that stores batches. Here the commit only wakes a thread that checkpoints on
+//! a connection of its own while the writer goes on: SQLite lets a checkpoint run
+//! beside one writer and any readers ("PASSIVE": it copies what no reader still needs
+//! from the log, and waits for nobody).
+//!
+//! Nothing is less safe for it: a committed transaction is in the log, and a crash
+//! before or during a checkpoint leaves the log to be copied by the next connection.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use rusqlite::{Connection, OpenFlags};
+
+/// The log's size, in pages, from which a commit wakes the checkpointing thread:
+/// SQLite's own threshold for checkpointing (8 MiB at the store's 8 KiB pages).
+const PAGES: std::ffi::c_int = 1000;
+
+/// The checkpointing thread of one writing connection. Dropping it waits for the
+/// checkpoint under way, so that the writing connection, closed after it, is the last
+/// and copies what is left (SQLite does that when the last connection closes).
+pub(super) struct Checkpointer {
+    wake: Option<SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Makes `conn`'s commits wake a thread that checkpoints the store at `path`.
+    pub(super) fn install(conn: &mut Connection, path: &Path) -> rusqlite::Result<Self> {
+        // One wake-up waiting at most: a checkpoint copies everything committed before
+        // it starts, so commits made while one is waiting need no second.
+        let (wake, woken) = sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("evidra-checkpoint".into())
+            .spawn({
+                let path = path.to_path_buf();
+                move || checkpoint_when_woken(&path, woken)
+            })
+            .ok();
+        if thread.is_none() {
+            // No thread to be had: SQLite checkpoints on the committing thread, as by
+            // default.
+            return Ok(Self { wake: None, thread });
+        }
+        let hook = wake.clone();
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
+            if pages >= PAGES {
+                // Refused only if a wake-up is already waiting (that checkpoint copies
+                // this commit too) or the thread is gone (it cannot end while this
+                // sender lives, short of a panic; then the last connection to close
+                // copies the log).
+                let _ = hook.try_send(());
+            }
+            Ok(())
+        }))?;
+        Ok(Self {
+            wake: Some(wake),
+            thread,
+        })
+    }
+
+    /// Stops the thread (after the checkpoint under way) and gives `conn` back SQLite's
+    /// own checkpoints.
+    pub(super) fn stop(&mut self, conn: &mut Connection) {
+        if self.wake.take().is_none() {
+            return;
+        }
+        // The hook holds a sender too; the thread's wait ends once both are gone.
+        let _ = conn.wal_hook(None::<fn(&mut rusqlite::hooks::Wal, std::ffi::c_int) -> rusqlite::Result<()>>);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn checkpoint_when_woken(path: &PathBuf, woken: Receiver<()>) {
+    let mut conn = None;
+    for () in woken {
+        if conn.is_none() {
+            conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ok();
+        }
+        if let Some(conn) = &conn {
+            // A failed checkpoint loses nothing: the log keeps every committed page, and
+            // the next checkpoint (or the writer's closing) copies it. It fails only if
+            // another process is checkpointing, or the disk is full, which the writer
+            // is told of when it next writes.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+
+    /// Commits `megabytes` of rows, one megabyte a transaction.
+    fn write(store: &Store, megabytes: usize) {
+        let conn = store.conn();
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS filler (bytes BLOB)")
+            .unwrap();
+        for _ in 0..megabytes {
+            let tx = conn.unchecked_transaction().unwrap();
+            for _ in 0..16 {
+                tx.execute("INSERT INTO filler VALUES (randomblob(65536))", []).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+    }
+
+    fn size(path: &std::path::Path) -> u64 {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// The writing connection no longer checkpoints itself: if the thread never did
+    /// either, the log would grow for as long as a store stays open.
+    #[test]
+    fn an_open_stores_log_reaches_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("evidra.db");
+        let store = Store::open(&path).unwrap();
+        write(&store, 24);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while size(&path) < 24 << 20 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the store's file is {} bytes",
+                size(&path)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        drop(store);
+    }
+
+    /// Closing waits for the thread, so the store's own connection is the last to
+    /// close: it copies the rest of the log and removes it, and every row is there.
+    #[test]
+    fn a_closed_store_leaves_no_log_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("evidra.db");
+        let store = Store::open(&path).unwrap();
+        write(&store, 20);
+        drop(store);
+        assert!(!dir.path().join("evidra.db-wal").exists(), "the log is left behind");
+        let store = Store::open(&path).unwrap();
+        let rows: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM filler", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 20 * 16);
+    }
+}
