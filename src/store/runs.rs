@@ -296,6 +296,9 @@ impl Store {
         // The status goes into the document, so set it in the document before hashing.
         let doc = manifest::document_in(&tx, run_id, Some(status.as_str()))?;
         let bytes = canonical::to_string(&doc).into_bytes();
+        // Freed before the document's bytes are stored: a million findings' hashes are
+        // 70 MB as text and several times that as JSON values.
+        drop(doc);
         let hash = evidra_collector_core::sha256_hex(&bytes);
         let signature = self.signer.as_ref().map(|k| (k.sign(&bytes), k.public_hex()));
         tx.execute(
