@@ -104,7 +104,16 @@ fn checkpoint_when_woken(path: &PathBuf, woken: Receiver<()>) {
 mod tests {
     use super::super::Store;
 
-    /// Commits `megabytes` of rows, one megabyte a transaction.
+    /// A new store in a folder of its own, with `megabytes` of rows committed, one
+    /// megabyte a transaction.
+    fn written(megabytes: usize) -> (tempfile::TempDir, std::path::PathBuf, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("evidra.db");
+        let store = Store::open(&path).unwrap();
+        write(&store, megabytes);
+        (dir, path, store)
+    }
+
     fn write(store: &Store, megabytes: usize) {
         let conn = store.conn();
         conn.execute_batch("CREATE TABLE IF NOT EXISTS filler (bytes BLOB)")
@@ -126,10 +135,7 @@ mod tests {
     /// either, the log would grow for as long as a store stays open.
     #[test]
     fn an_open_stores_log_reaches_its_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("evidra.db");
-        let store = Store::open(&path).unwrap();
-        write(&store, 24);
+        let (_dir, path, store) = written(24);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while size(&path) < 24 << 20 {
             assert!(
@@ -146,10 +152,7 @@ mod tests {
     /// close: it copies the rest of the log and removes it, and every row is there.
     #[test]
     fn a_closed_store_leaves_no_log_and_loses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("evidra.db");
-        let store = Store::open(&path).unwrap();
-        write(&store, 20);
+        let (dir, path, store) = written(20);
         drop(store);
         assert!(!dir.path().join("evidra.db-wal").exists(), "the log is left behind");
         let store = Store::open(&path).unwrap();
