@@ -14,8 +14,8 @@
 //! Nothing is less safe for it: a committed transaction is in the log, and a crash
 //! before or during a checkpoint leaves the log to be copied by the next connection.
 
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -32,42 +32,51 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Makes `conn`'s commits wake a thread that checkpoints the store at `path`.
+    /// Makes `conn`'s commits wake a thread that checkpoints the store at `path`. If no
+    /// second connection or thread can be had, SQLite checkpoints on the committing
+    /// thread, as by default.
     pub(super) fn install(conn: &mut Connection, path: &Path) -> rusqlite::Result<Self> {
+        let idle = Self {
+            wake: None,
+            thread: None,
+        };
+        // Opened here rather than on the thread: the store's path means what it means
+        // now, and a store that cannot be opened twice keeps SQLite's way.
+        let Ok(own) = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ) else {
+            return Ok(idle);
+        };
         // One wake-up waiting at most: a checkpoint copies everything committed before
         // it starts, so commits made while one is waiting need no second.
         let (wake, woken) = sync_channel::<()>(1);
-        let thread = std::thread::Builder::new()
+        let Ok(thread) = std::thread::Builder::new()
             .name("evidra-checkpoint".into())
-            .spawn({
-                let path = path.to_path_buf();
-                move || checkpoint_when_woken(&path, woken)
-            })
-            .ok();
-        if thread.is_none() {
-            // No thread to be had: SQLite checkpoints on the committing thread, as by
-            // default.
-            return Ok(Self { wake: None, thread });
-        }
+            .spawn(move || checkpoint_when_woken(&own, woken))
+        else {
+            return Ok(idle);
+        };
         let hook = wake.clone();
-        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
-            if pages >= PAGES {
-                // Refused only if a wake-up is already waiting (that checkpoint copies
-                // this commit too) or the thread is gone (it cannot end while this
-                // sender lives, short of a panic; then the last connection to close
-                // copies the log).
-                let _ = hook.try_send(());
+        conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
+            // Full: a wake-up is already waiting, and that checkpoint copies this commit
+            // too. Disconnected: the thread is gone (a panic; nothing else ends it while
+            // this sender lives), so this thread checkpoints, as SQLite would.
+            if pages >= PAGES && matches!(hook.try_send(()), Err(TrySendError::Disconnected(()))) {
+                // An error here would be reported as the commit's, which has happened;
+                // SQLite's own checkpointing hook ignores it too.
+                let _ = wal.checkpoint();
             }
             Ok(())
         }))?;
         Ok(Self {
             wake: Some(wake),
-            thread,
+            thread: Some(thread),
         })
     }
 
-    /// Stops the thread (after the checkpoint under way) and gives `conn` back SQLite's
-    /// own checkpoints.
+    /// Stops the thread, after the checkpoint under way. Only for a connection about to
+    /// close: its commits no longer checkpoint at all.
     pub(super) fn stop(&mut self, conn: &mut Connection) {
         if self.wake.take().is_none() {
             return;
@@ -80,23 +89,13 @@ impl Checkpointer {
     }
 }
 
-fn checkpoint_when_woken(path: &PathBuf, woken: Receiver<()>) {
-    let mut conn = None;
+fn checkpoint_when_woken(conn: &Connection, woken: Receiver<()>) {
     for () in woken {
-        if conn.is_none() {
-            conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .ok();
-        }
-        if let Some(conn) = &conn {
-            // A failed checkpoint loses nothing: the log keeps every committed page, and
-            // the next checkpoint (or the writer's closing) copies it. It fails only if
-            // another process is checkpointing, or the disk is full, which the writer
-            // is told of when it next writes.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        }
+        // A failed checkpoint loses nothing: the log keeps every committed page, and the
+        // next checkpoint (or the writer's closing) copies it. It fails only if another
+        // process is checkpointing, or the disk is full, which the writer is told of
+        // when it next writes.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     }
 }
 
