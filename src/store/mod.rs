@@ -48,6 +48,8 @@ pub enum StoreError {
     Empty,
     #[error("the store holds data it cannot read back: {0}")]
     Corrupt(String),
+    #[error("{0}: rows are added only to a running run")]
+    NotRunning(String),
 }
 
 /// SQLite's message, with what to do when it is a failure the user can fix: a store that

@@ -89,7 +89,8 @@ impl Store {
         let ids: Vec<String> = victims.iter().map(|r| r.id.clone()).collect();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        // The append-only triggers are lifted for this one transaction, and only here.
+        // The append-only triggers are lifted for this one transaction (as storing
+        // findings lifts the one that checks each row's run).
         let triggers: Vec<(String, String)> = {
             let mut stmt = tx.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
