@@ -12,7 +12,10 @@ pub fn to_string(value: &Value) -> String {
 }
 
 /// Appends the canonical form of `value` to `out`.
-///
+pub fn write_to(value: &Value, out: &mut Vec<u8>) {
+    write(value, out)
+}
+
 /// Strings and numbers are written by serde_json itself (the same escapes and number
 /// forms as `Value::to_string`), straight into the buffer: building a `String` per key
 /// and scalar was most of the time spent storing and hashing a large run.

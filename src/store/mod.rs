@@ -15,6 +15,7 @@ mod read;
 mod runs;
 mod schema;
 pub mod verify;
+mod written;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -74,6 +75,9 @@ pub struct Store {
     path: PathBuf,
     /// Signs each run's manifest as it is sealed, when set.
     signer: Option<crate::signing::Signer25519>,
+    /// Digests of the rows written to the runs being written, for their seal. Locked
+    /// only while `conn` is.
+    written: Mutex<written::WrittenRows>,
 }
 
 impl Store {
@@ -91,6 +95,7 @@ impl Store {
             checkpointer,
             path: path.to_path_buf(),
             signer: None,
+            written: Mutex::default(),
         })
     }
 
@@ -107,6 +112,12 @@ impl Store {
     /// it; SQLite's own transactions keep the data consistent, so we carry on.
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The digests of rows written (see [`written`]). Poisoning as for [`Self::conn`]:
+    /// digests are added whole or not at all.
+    fn written(&self) -> std::sync::MutexGuard<'_, written::WrittenRows> {
+        self.written.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -6,7 +6,9 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Store, StoreError, manifest};
+use super::manifest::{self, Digest, RowForm};
+use super::written::Section;
+use super::{Store, StoreError};
 use crate::canonical;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -110,6 +112,7 @@ impl Store {
                 serde_json::to_string(sources).unwrap_or_default()
             ],
         )?;
+        self.written().begin(&id);
         drop(conn);
         self.run(&id)
     }
@@ -124,6 +127,7 @@ impl Store {
         let tx = rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)?;
         let trigger = lift_trigger(&tx, "resources_only_running")?;
         require_running(&tx, run_id)?;
+        let mut resource_digests = Vec::with_capacity(batch.resources.len());
         {
             let mut blob = tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?1, ?2)")?;
             let mut evidence = tx.prepare_cached(
@@ -199,10 +203,11 @@ impl Store {
                     &b.resource_id,
                 ))
             });
+            let mut form = RowForm::of("resources");
             insert_rows(&mut one_resource, &mut many_resources, &ordered, |r, bind| {
                 let properties = canonical::to_string(&r.properties);
                 let evidence = serde_json::to_string(&r.evidence).unwrap_or_default();
-                bind([
+                let columns = [
                     run_id,
                     &r.provider,
                     &r.account,
@@ -211,7 +216,10 @@ impl Store {
                     &r.resource_id,
                     &properties,
                     &evidence,
-                ])
+                ];
+                // The section's columns are the stored ones after `run_id`.
+                resource_digests.push(form.digest(&columns[1..]));
+                bind(columns)
             })?;
             let mut observation = tx.prepare_cached(
                 "INSERT OR REPLACE INTO observations (run_id, provider, account, region, resource_type, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -231,6 +239,7 @@ impl Store {
             tx.execute_batch(&sql)?;
         }
         tx.commit()?;
+        self.written().add(run_id, Section::Resources, resource_digests);
         Ok(())
     }
 
@@ -262,6 +271,7 @@ impl Store {
             .map_err(StoreError::from)?;
         let trigger = lift_trigger(&tx, "findings_only_running").map_err(StoreError::from)?;
         require_running(&tx, run_id)?;
+        let mut digests = Vec::new();
         {
             let mut insert_one = tx
                 .prepare_cached(&insert_sql("INSERT", "findings", &FINDING_COLUMNS, 1))
@@ -273,12 +283,15 @@ impl Store {
                 run_id,
                 insert_one: &mut insert_one,
                 insert_many: &mut insert_many,
+                form: RowForm::of("findings"),
+                digests: &mut digests,
             })?;
         }
         if let Some(sql) = trigger {
             tx.execute_batch(&sql).map_err(StoreError::from)?;
         }
         tx.commit().map_err(StoreError::from)?;
+        self.written().add(run_id, Section::Findings, digests);
         Ok(())
     }
 
@@ -311,12 +324,20 @@ impl Store {
             "UPDATE runs SET finished_at = ?1, prev_manifest = ?2, chained_prev = ?2, chain_pos = ?3 WHERE id = ?4 AND status = 'running'",
             params![finished_at, prev, pos, run_id],
         )?;
+        let written = self.written().take(run_id, |section| {
+            let table = match section {
+                Section::Findings => "findings",
+                Section::Resources => "resources",
+            };
+            tx.query_row(
+                &format!("SELECT count(*) FROM {table} WHERE run_id = ?1"),
+                params![run_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        })?;
         // The status goes into the document, so set it in the document before hashing.
-        let doc = manifest::document_in(&tx, run_id, Some(status.as_str()))?;
-        let bytes = canonical::to_string(&doc).into_bytes();
-        // Freed before the document's bytes are stored: a million findings' hashes are
-        // 70 MB as text and several times that as JSON values.
-        drop(doc);
+        let bytes = manifest::document_bytes(&tx, run_id, Some(status.as_str()), written)?;
         let hash = evidra_collector_core::sha256_hex(&bytes);
         let signature = self.signer.as_ref().map(|k| (k.sign(&bytes), k.public_hex()));
         tx.execute(
@@ -348,6 +369,9 @@ pub struct FindingsWriter<'a, 'conn> {
     run_id: &'a str,
     insert_one: &'a mut rusqlite::CachedStatement<'conn>,
     insert_many: &'a mut rusqlite::CachedStatement<'conn>,
+    form: RowForm,
+    /// Of the rows written, for the seal (see `written`).
+    digests: &'a mut Vec<Digest>,
 }
 
 /// Rows stored by one INSERT statement where there are that many. Each statement has
@@ -434,9 +458,11 @@ fn bind<const COLUMNS: usize>(
 impl FindingsWriter<'_, '_> {
     pub fn write(&mut self, findings: &[StoredFinding]) -> Result<(), StoreError> {
         let run_id = self.run_id;
+        let (form, digests) = (&mut self.form, &mut *self.digests);
+        digests.reserve(findings.len());
         insert_rows(self.insert_one, self.insert_many, findings, |f, bind| {
             let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
-            bind([
+            let columns = [
                 run_id,
                 &f.control,
                 &f.provider,
@@ -447,7 +473,10 @@ impl FindingsWriter<'_, '_> {
                 &f.status,
                 &f.message,
                 &evidence,
-            ])
+            ];
+            // The section's columns are the stored ones after `run_id`.
+            digests.push(form.digest(&columns[1..]));
+            bind(columns)
         })?;
         Ok(())
     }

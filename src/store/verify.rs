@@ -154,9 +154,9 @@ pub fn verify(store: &Store) -> Result<Report, StoreError> {
                 "its stored manifest document does not match its manifest hash".into(),
             ));
         }
-        let recomputed = manifest::document_in(&conn, &id, None)?;
-        let recomputed_bytes = canonical::to_string(&recomputed).into_bytes();
+        let recomputed_bytes = manifest::document_bytes(&conn, &id, None, manifest::Written::default())?;
         if evidra_collector_core::sha256_hex(&recomputed_bytes) != stored_hash {
+            let recomputed: Value = serde_json::from_slice(&recomputed_bytes).unwrap_or(Value::Null);
             let stored: Value = serde_json::from_slice(&stored_doc).unwrap_or(Value::Null);
             let differences = differences(&stored, &recomputed);
             if differences.is_empty() {
