@@ -16,6 +16,7 @@ pub mod pdf;
 #[path = "pdf_disabled.rs"]
 pub mod pdf;
 pub mod period;
+mod pretty_finding;
 
 pub use model::{ReportModel, build};
 
@@ -146,8 +147,7 @@ pub fn write_json_streamed(
     out: &mut dyn std::io::Write,
 ) -> Result<(), ReportError> {
     use std::io::Write as _;
-    // A finding at the top level's pretty layout is its own pretty layout two levels
-    // (four spaces) in: JSON strings hold no raw newline, so every line is one of it.
+    // Findings sit two levels in: the report's object, then its findings list.
     const INDENT: &[u8] = b"    ";
     // Findings handed from the reading thread to the writing one at a time: enough that
     // passing them costs nothing beside writing them, few enough to stay small.
@@ -158,7 +158,8 @@ pub fn write_json_streamed(
     // SQLite's reading (and the report's counting) on a second thread, the JSON written
     // on this one, as it arrives: at a million findings the two took about as long
     // each, one after the other.
-    let mut one = Vec::new();
+    let mut laid_out = Vec::new();
+    let mut pretty = pretty_finding::PrettyFindings::new(2);
     let model = evidra_collector_core::pipelined(
         2,
         move |hand_over| {
@@ -175,19 +176,14 @@ pub fn write_json_streamed(
         },
         || ReportError::Io(std::io::Error::other("the JSON report's writing stopped")),
         |batch: &Vec<model::Finding>| {
+            laid_out.clear();
             for finding in batch {
-                one.clear();
-                serde_json::to_writer_pretty(&mut one, &finding)?;
-                buffered.write_all(if written == 0 { b"\n" } else { b",\n" })?;
-                for (i, line) in one.split(|b| *b == b'\n').enumerate() {
-                    if i > 0 {
-                        buffered.write_all(b"\n")?;
-                    }
-                    buffered.write_all(INDENT)?;
-                    buffered.write_all(line)?;
-                }
+                laid_out.extend_from_slice(if written == 0 { b"\n" } else { b",\n" });
+                laid_out.extend_from_slice(INDENT);
+                pretty.write(finding, &mut laid_out);
                 written += 1;
             }
+            buffered.write_all(&laid_out)?;
             Ok(())
         },
     )?;
