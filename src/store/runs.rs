@@ -239,7 +239,7 @@ impl Store {
             tx.execute_batch(&sql)?;
         }
         tx.commit()?;
-        self.written().add(run_id, Section::Resources, resource_digests);
+        self.written().add(run_id, Section::Resources, vec![resource_digests]);
         Ok(())
     }
 
@@ -371,7 +371,8 @@ pub struct FindingsWriter<'a, 'conn> {
     insert_many: &'a mut rusqlite::CachedStatement<'conn>,
     form: RowForm,
     /// Of the rows written, for the seal (see `written`).
-    digests: &'a mut Vec<Digest>,
+    /// One list per write: appending to one list of a million would copy it as it grew.
+    digests: &'a mut Vec<Vec<Digest>>,
 }
 
 /// Rows stored by one INSERT statement where there are that many. Each statement has
@@ -458,8 +459,8 @@ fn bind<const COLUMNS: usize>(
 impl FindingsWriter<'_, '_> {
     pub fn write(&mut self, findings: &[StoredFinding]) -> Result<(), StoreError> {
         let run_id = self.run_id;
-        let (form, digests) = (&mut self.form, &mut *self.digests);
-        digests.reserve(findings.len());
+        let form = &mut self.form;
+        let mut digests = Vec::with_capacity(findings.len());
         insert_rows(self.insert_one, self.insert_many, findings, |f, bind| {
             let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
             let columns = [
@@ -478,6 +479,7 @@ impl FindingsWriter<'_, '_> {
             digests.push(form.digest(&columns[1..]));
             bind(columns)
         })?;
+        self.digests.push(digests);
         Ok(())
     }
 }

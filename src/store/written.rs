@@ -20,10 +20,12 @@ pub(super) struct WrittenRows {
     runs: HashMap<String, RunDigests>,
 }
 
+/// Lists as they were written, joined only at the seal: growing one list of a million
+/// digests copied it over and over, at the run's busiest time for memory.
 #[derive(Default)]
 struct RunDigests {
-    findings: Vec<Digest>,
-    resources: Vec<Digest>,
+    findings: Vec<Vec<Digest>>,
+    resources: Vec<Vec<Digest>>,
 }
 
 /// A section whose rows are hashed as they are written.
@@ -40,16 +42,11 @@ impl WrittenRows {
     }
 
     /// Adds the digests of rows of `run_id` that have just been committed.
-    pub(super) fn add(&mut self, run_id: &str, section: Section, digests: Vec<Digest>) {
+    pub(super) fn add(&mut self, run_id: &str, section: Section, digests: Vec<Vec<Digest>>) {
         if let Some(run) = self.runs.get_mut(run_id) {
-            let kept = match section {
-                Section::Findings => &mut run.findings,
-                Section::Resources => &mut run.resources,
-            };
-            if kept.is_empty() {
-                *kept = digests;
-            } else {
-                kept.extend(digests);
+            match section {
+                Section::Findings => run.findings.extend(digests),
+                Section::Resources => run.resources.extend(digests),
             }
         }
     }
@@ -61,13 +58,10 @@ impl WrittenRows {
         run_id: &str,
         stored: impl Fn(Section) -> Result<usize, rusqlite::Error>,
     ) -> Result<Written, rusqlite::Error> {
-        let Some(RunDigests {
-            mut findings,
-            mut resources,
-        }) = self.runs.remove(run_id)
-        else {
+        let Some(RunDigests { findings, resources }) = self.runs.remove(run_id) else {
             return Ok(Written::default());
         };
+        let (mut findings, mut resources) = (joined(findings), joined(resources));
         findings.sort_unstable();
         let resources = if stored(Section::Resources)? == resources.len() {
             resources.sort_unstable();
@@ -80,6 +74,14 @@ impl WrittenRows {
             resources,
         })
     }
+}
+
+fn joined(lists: Vec<Vec<Digest>>) -> Vec<Digest> {
+    let mut all = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+    for list in lists {
+        all.extend(list);
+    }
+    all
 }
 
 #[cfg(test)]
@@ -165,7 +167,8 @@ mod tests {
             let _conn = store.conn();
             let written = store.written();
             let taken = written.runs.get(&run.id).unwrap();
-            assert_eq!((taken.findings.len(), taken.resources.len()), (305, 3));
+            let count = |lists: &Vec<Vec<Digest>>| lists.iter().map(Vec::len).sum::<usize>();
+            assert_eq!((count(&taken.findings), count(&taken.resources)), (305, 3));
         }
         store
             .finish_run(&run.id, RunStatus::Complete, "2026-11-20T00:01:00Z")
