@@ -167,11 +167,79 @@ pub fn import_into(
     )
 }
 
+/// Parses every file, the largest on a thread of their own while this one parses the
+/// rest: parsing an export of 100,000 users and 100,000 Config items took 1.0 s on one
+/// core (0.6 s of it the Config snapshot) while the other had nothing to do yet. The
+/// first error in path order is the one reported, as parsing them in turn would.
 fn parse_all(files: Vec<SourceFile>) -> Result<Vec<(SourceFile, detect::Content)>, CollectError> {
-    let mut parsed = Vec::with_capacity(files.len());
-    for file in files {
-        let content = detect::parse(&file)?;
-        parsed.push((file, content));
+    let parse = |file: SourceFile| detect::parse(&file).map(|content| (file, content));
+    let largest = files
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, f)| f.bytes.len())
+        .map(|(i, _)| i)
+        .filter(|_| files.len() > 1 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+    let Some(largest) = largest else {
+        return files.into_iter().map(parse).collect();
+    };
+    let mut files = files;
+    let alone = files.remove(largest);
+    let (alone, mut rest) = std::thread::scope(|s| {
+        let alone = s.spawn(|| parse(alone));
+        let rest: Vec<_> = files.into_iter().map(parse).collect();
+        let alone = alone.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (alone, rest)
+    });
+    rest.insert(largest, alone);
+    rest.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
     }
-    Ok(parsed)
+
+    fn bad_path(result: Result<Vec<(SourceFile, detect::Content)>, CollectError>) -> PathBuf {
+        match result {
+            Err(CollectError::BadFile { path, .. }) => path,
+            Err(other) => panic!("not a bad file: {other}"),
+            Ok(_) => panic!("the bad files were accepted"),
+        }
+    }
+
+    /// The largest file is parsed on a thread of its own: what is reported is still the
+    /// first bad file in path order, whichever thread found it.
+    #[test]
+    fn parsing_in_parallel_reports_the_first_bad_file_in_path_order() {
+        let summary = r#"{"SummaryMap": {"AccountMFAEnabled": 1}}"#;
+        let large_and_bad = format!("{{\"not json\": {}", " ".repeat(10_000));
+        for large_first in [true, false] {
+            let (a, b) = if large_first {
+                (large_and_bad.as_str(), "{ bad")
+            } else {
+                ("{ bad", large_and_bad.as_str())
+            };
+            let files = vec![file("a.json", a), file("b.json", b), file("c.json", summary)];
+            assert_eq!(
+                bad_path(parse_all(files)),
+                PathBuf::from("a.json"),
+                "large first: {large_first}"
+            );
+        }
+        // All good: every file comes back, in its place.
+        let files = vec![
+            file("a.json", summary),
+            file("b.json", &format!("{summary}{}", " ".repeat(10_000))),
+            file("c.json", summary),
+        ];
+        let parsed = parse_all(files).unwrap();
+        let paths: Vec<_> = parsed.iter().map(|(f, _)| f.path.clone()).collect();
+        assert_eq!(paths, ["a.json", "b.json", "c.json"].map(PathBuf::from));
+    }
 }
