@@ -21,14 +21,11 @@ key(c) := sprintf(" with KMS key %s", [k]) if {
 } else := ""
 
 # Each volume is judged once, by the first case that holds, its configuration looked
-# up once.
-results := [{"resource": r.id, "status": v.status, "message": v.message} |
-	some r in input.resources
-	v := verdict(r, object.get(r.properties, "configuration", null))
-]
+# up once; the verdict is the result itself, not an object to build it from.
+results := [verdict(r, object.get(r.properties, "configuration", null)) | some r in input.resources]
 
-verdict(r, c) := {"status": "error", "message": "the volume's encrypted flag was not recorded"} if {
+verdict(r, c) := {"resource": r.id, "status": "error", "message": "the volume's encrypted flag was not recorded"} if {
 	not is_boolean(flag(c))
-} else := {"status": "pass", "message": sprintf("volume %s is encrypted%s", [name(r, c), key(c)])} if {
+} else := {"resource": r.id, "status": "pass", "message": sprintf("volume %s is encrypted%s", [name(r, c), key(c)])} if {
 	flag(c) == true
-} else := {"status": "fail", "message": sprintf("volume %s is not encrypted (%s, %v GiB)", [name(r, c), use(c), object.get(c, "size", "?")])}
+} else := {"resource": r.id, "status": "fail", "message": sprintf("volume %s is not encrypted (%s, %v GiB)", [name(r, c), use(c), object.get(c, "size", "?")])}

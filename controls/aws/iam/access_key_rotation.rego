@@ -21,22 +21,20 @@ stale(keys) := [sprintf("key %d last rotated %d days ago", [key.number, days]) |
 ]
 
 # Each user is judged once: its active keys are listed once and each is dated once
-# (listing them again to find the stale ones cost a quarter of this rule's time).
-results := [{"resource": r.id, "status": v.status, "message": v.message} |
-	some r in input.resources
-	v := verdict(r)
-]
+# (listing them again to find the stale ones cost a quarter of this rule's time). The
+# verdict is the result itself, not an object to build it from.
+results := [verdict(r) | some r in input.resources]
 
-verdict(r) := {"status": "error", "message": "the credential report was not collected for this user"} if {
+verdict(r) := {"resource": r.id, "status": "error", "message": "the credential report was not collected for this user"} if {
 	not r.properties.credential_report
-} else := {"status": "not_applicable", "message": "no active access key"} if {
+} else := {"resource": r.id, "status": "not_applicable", "message": "no active access key"} if {
 	not any_active(r)
-} else := rotation(keys, stale(keys)) if {
+} else := rotation(r.id, keys, stale(keys)) if {
 	keys := active(r)
 }
 
-rotation(keys, late) := {"status": "not_applicable", "message": "no active access key"} if {
+rotation(id, keys, late) := {"resource": id, "status": "not_applicable", "message": "no active access key"} if {
 	count(keys) == 0
-} else := {"status": "pass", "message": sprintf("%d active key(s), all rotated within %d days", [count(keys), max_age_days])} if {
+} else := {"resource": id, "status": "pass", "message": sprintf("%d active key(s), all rotated within %d days", [count(keys), max_age_days])} if {
 	count(late) == 0
-} else := {"status": "fail", "message": sprintf("%s (limit %d)", [concat("; ", late), max_age_days])}
+} else := {"resource": id, "status": "fail", "message": sprintf("%s (limit %d)", [concat("; ", late), max_age_days])}

@@ -8,20 +8,18 @@ direct(p) := array.concat(
 	[sprintf("%s (inline)", [i.name]) | some i in object.get(p, "inline_policies", [])],
 )
 
-# Each user is judged once: its direct policies are listed once.
-results := [{"resource": r.id, "status": v.status, "message": v.message} |
-	some r in input.resources
-	v := verdict(r.properties)
-]
+# Each user is judged once: its direct policies are listed once. The verdict is the
+# result itself, not an object to build it from.
+results := [verdict(r.id, r.properties) | some r in input.resources]
 
 # Most users have no policy of their own: that case is decided before any list is made.
-verdict(p) := {"status": "error", "message": "the account authorization details were not collected for this user"} if {
+verdict(id, p) := {"resource": id, "status": "error", "message": "the account authorization details were not collected for this user"} if {
 	not collected(p)
-} else := {"status": "pass", "message": "no policy attached to the user directly"} if {
+} else := {"resource": id, "status": "pass", "message": "no policy attached to the user directly"} if {
 	p.attached_policies == []
 	object.get(p, "inline_policies", []) == []
-} else := listed(direct(p))
+} else := listed(id, direct(p))
 
-listed(policies) := {"status": "pass", "message": "no policy attached to the user directly"} if {
+listed(id, policies) := {"resource": id, "status": "pass", "message": "no policy attached to the user directly"} if {
 	count(policies) == 0
-} else := {"status": "fail", "message": sprintf("policies attached to the user directly: %s", [concat(", ", policies)])}
+} else := {"resource": id, "status": "fail", "message": sprintf("policies attached to the user directly: %s", [concat(", ", policies)])}

@@ -10,14 +10,12 @@ first_set(values) := [v | some v in values; is_string(v)]
 # This rule is the costliest of the catalogue on large accounts (it runs per user, per
 # credential), so each credential is dated once, and each user's verdict is the first
 # case of an else chain that holds (the interpreter stops there).
-results := [{"resource": r.id, "status": v[0], "message": v[1]} |
-	some r in input.resources
-	v := judged(r.properties)
-]
+# The verdict is the result itself, not a pair to build it from.
+results := [judged(r.id, r.properties) | some r in input.resources]
 
-judged(p) := ["error", "the credential report was not collected for this user"] if {
+judged(id, p) := {"resource": id, "status": "error", "message": "the credential report was not collected for this user"} if {
 	not p.credential_report
-} else := verdict(credentials(p.credential_report))
+} else := verdict(id, credentials(p.credential_report))
 
 # Every enabled credential of a user, dated: a console password, then active access keys.
 # What it was created from (a password's last change, a key's last rotation, else the
@@ -46,13 +44,13 @@ dated(what, used, report, holder, created) := [d, sprintf("%s last used %d days 
 	d := floor((input.now_ns - time.parse_rfc3339_ns(since[0])) / day_ns)
 } else := [null, what]
 
-# [status, message] of a user's dated credentials.
-verdict(creds) := ["not_applicable", "no console password and no active access key"] if {
+# The result for user `id` from its dated credentials.
+verdict(id, creds) := {"resource": id, "status": "not_applicable", "message": "no console password and no active access key"} if {
 	count(creds) == 0
-} else := ["fail", sprintf("unused for %d+ days but still enabled: %s", [max_idle_days, concat("; ", stale)])] if {
+} else := {"resource": id, "status": "fail", "message": sprintf("unused for %d+ days but still enabled: %s", [max_idle_days, concat("; ", stale)])} if {
 	stale := [c[1] | some c in creds; c[0] != null; c[0] >= max_idle_days]
 	count(stale) > 0
-} else := ["error", sprintf("no last-use or creation date in the credential report for: %s", [concat(", ", undated)])] if {
+} else := {"resource": id, "status": "error", "message": sprintf("no last-use or creation date in the credential report for: %s", [concat(", ", undated)])} if {
 	undated := [c[1] | some c in creds; c[0] == null]
 	count(undated) > 0
-} else := ["pass", sprintf("every enabled credential used within %d days: %s", [max_idle_days, concat("; ", [c[1] | some c in creds])])]
+} else := {"resource": id, "status": "pass", "message": sprintf("every enabled credential used within %d days: %s", [max_idle_days, concat("; ", [c[1] | some c in creds])])}
