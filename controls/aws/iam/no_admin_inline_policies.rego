@@ -31,26 +31,24 @@ admin(p) := [pol.name |
 ]
 
 # Each principal is judged once: its admin and unreadable policies are listed once.
-results := [{"resource": r.id, "status": v.status, "message": v.message} |
-	some r in input.resources
-	v := verdict(r)
-]
+# The verdict is the result itself, not an object to build it from.
+results := [verdict(r) | some r in input.resources]
 
 # Most principals have no inline policy: that case is decided first, with a message made
 # once per scope for each kind of principal, before the arguments of inline() list the
 # offending and unreadable policies of every principal (2x faster over 20,000 users).
 no_inline := {t: sprintf("the %s has no inline policy", [k]) | some t, k in kinds}
 
-verdict(r) := {"status": "pass", "message": no_inline[r.type]} if {
+verdict(r) := {"resource": r.id, "status": "pass", "message": no_inline[r.type]} if {
 	r.properties.inline_policies == []
-} else := {"status": "error", "message": sprintf("the account authorization details were not collected for this %s", [kind(r)])} if {
+} else := {"resource": r.id, "status": "error", "message": sprintf("the account authorization details were not collected for this %s", [kind(r)])} if {
 	not collected(r.properties)
-} else := {"status": "pass", "message": sprintf("the %s has no inline policy", [kind(r)])} if {
+} else := {"resource": r.id, "status": "pass", "message": sprintf("the %s has no inline policy", [kind(r)])} if {
 	count(r.properties.inline_policies) == 0
 } else := inline(r, admin(r.properties), unreadable(r.properties))
 
-inline(r, found, broken) := {"status": "fail", "message": sprintf("inline policy %s of the %s allows action \"*\" on resource \"*\" (full administrator)", [concat(", ", {n | some n in found}), kind(r)])} if {
+inline(r, found, broken) := {"resource": r.id, "status": "fail", "message": sprintf("inline policy %s of the %s allows action \"*\" on resource \"*\" (full administrator)", [concat(", ", {n | some n in found}), kind(r)])} if {
 	count(found) > 0
-} else := {"status": "error", "message": sprintf("inline policy document not readable: %s", [concat(", ", broken)])} if {
+} else := {"resource": r.id, "status": "error", "message": sprintf("inline policy document not readable: %s", [concat(", ", broken)])} if {
 	count(broken) > 0
-} else := {"status": "pass", "message": sprintf("no inline policy of the %s allows \"*\" on \"*\" (%d checked)", [kind(r), count(r.properties.inline_policies)])}
+} else := {"resource": r.id, "status": "pass", "message": sprintf("no inline policy of the %s allows \"*\" on \"*\" (%d checked)", [kind(r), count(r.properties.inline_policies)])}

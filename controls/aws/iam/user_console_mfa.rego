@@ -1,15 +1,13 @@
 package controls.aws.iam.user_console_mfa
 
 # Each user is judged once, by the first case that holds.
-results := [{"resource": r.id, "status": v.status, "message": v.message} |
-	some r in input.resources
-	v := verdict(r.properties)
-]
+# The verdict is the result itself, not an object to build it from.
+results := [verdict(r.id, r.properties) | some r in input.resources]
 
-verdict(p) := {"status": "error", "message": "the credential report was not collected for this user"} if {
+verdict(id, p) := {"resource": id, "status": "error", "message": "the credential report was not collected for this user"} if {
 	not p.credential_report
-} else := {"status": "not_applicable", "message": "no console password"} if {
+} else := {"resource": id, "status": "not_applicable", "message": "no console password"} if {
 	object.get(p.credential_report, "password_enabled", null) != true
-} else := {"status": "pass", "message": "console password protected by MFA"} if {
+} else := {"resource": id, "status": "pass", "message": "console password protected by MFA"} if {
 	p.credential_report.mfa_active == true
-} else := {"status": "fail", "message": "console password enabled and no MFA device"}
+} else := {"resource": id, "status": "fail", "message": "console password enabled and no MFA device"}

@@ -28,17 +28,15 @@ captured(r) := sprintf(" (Config item of %s)", [t]) if {
 # Each bucket is judged once, by the first case that holds, its supplementary
 # configuration looked up once and handed on (looked up in every helper, it was most
 # of this rule's time).
-results := [{"resource": r.id, "status": v.status, "message": v.message} |
-	some r in input.resources
-	v := verdict(r, object.get(r.properties, "supplementaryConfiguration", null))
-]
+# The verdict is the result itself, not an object to build it from.
+results := [verdict(r, object.get(r.properties, "supplementaryConfiguration", null)) | some r in input.resources]
 
-verdict(r, supplementary) := {"status": "error", "message": "the bucket's supplementary configuration (default encryption) was not recorded"} if {
+verdict(r, supplementary) := {"resource": r.id, "status": "error", "message": "the bucket's supplementary configuration (default encryption) was not recorded"} if {
 	not is_object(supplementary)
 } else := encryption(r, supplementary, algorithms(supplementary))
 
-encryption(r, supplementary, found) := {"status": "pass", "message": sprintf("default encryption: %s", [concat(", ", found)])} if {
+encryption(r, supplementary, found) := {"resource": r.id, "status": "pass", "message": sprintf("default encryption: %s", [concat(", ", found)])} if {
 	count(found) > 0
-} else := {"status": "fail", "message": sprintf("no default encryption configuration recorded for the bucket%s: objects written before S3's January 2023 SSE-S3 default may be unencrypted, and nothing shows the setting", [captured(r)])} if {
+} else := {"resource": r.id, "status": "fail", "message": sprintf("no default encryption configuration recorded for the bucket%s: objects written before S3's January 2023 SSE-S3 default may be unencrypted, and nothing shows the setting", [captured(r)])} if {
 	not has_config(supplementary)
-} else := {"status": "fail", "message": "the default encryption configuration names no algorithm"}
+} else := {"resource": r.id, "status": "fail", "message": "the default encryption configuration names no algorithm"}

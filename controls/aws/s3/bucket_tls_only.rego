@@ -64,21 +64,19 @@ denies_http(s) if {
 # cannot be read: the engine then reports that the rule gave no result). Its
 # supplementary configuration, policy text and policy are each worked out once and
 # handed on.
-results := [{"resource": r.id, "status": v.status, "message": v.message} |
-	some r in input.resources
-	v := verdict(object.get(r.properties, "supplementaryConfiguration", null))
-]
+# The verdict is the result itself, not an object to build it from.
+results := [verdict(r.id, object.get(r.properties, "supplementaryConfiguration", null)) | some r in input.resources]
 
-verdict(supplementary) := {"status": "error", "message": "the bucket policy was not recorded"} if {
+verdict(id, supplementary) := {"resource": id, "status": "error", "message": "the bucket policy was not recorded"} if {
 	not recorded(supplementary)
-} else := judged(text(supplementary))
+} else := judged(id, text(supplementary))
 
-judged(text) := {"status": "fail", "message": "no bucket policy: requests over plain HTTP are not denied"} if {
+judged(id, text) := {"resource": id, "status": "fail", "message": "no bucket policy: requests over plain HTTP are not denied"} if {
 	text == null
-} else := tls(p, [object.get(s, "Sid", "(no Sid)") | some s in statements(p); denies_http(s)]) if {
+} else := tls(id, p, [object.get(s, "Sid", "(no Sid)") | some s in statements(p); denies_http(s)]) if {
 	p := policy(text)
 }
 
-tls(p, found) := {"status": "pass", "message": sprintf("the bucket policy denies all requests without TLS (statement %s)", [concat(", ", found)])} if {
+tls(id, p, found) := {"resource": id, "status": "pass", "message": sprintf("the bucket policy denies all requests without TLS (statement %s)", [concat(", ", found)])} if {
 	count(found) > 0
-} else := {"status": "fail", "message": sprintf("the bucket policy (%d statement(s)) has no Deny for all principals and s3:* where aws:SecureTransport is false", [count(statements(p))])}
+} else := {"resource": id, "status": "fail", "message": sprintf("the bucket policy (%d statement(s)) has no Deny for all principals and s3:* where aws:SecureTransport is false", [count(statements(p))])}
