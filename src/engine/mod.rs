@@ -398,9 +398,10 @@ fn shareable(value: &Value, budget: &mut usize) -> bool {
 /// containers.
 fn to_rego(value: &Value, keys: &mut Interner) -> regorus::Value {
     if matches!(value, Value::Array(_) | Value::Object(_)) && shareable(value, &mut SHARED_CONTAINER_MAX.clone()) {
-        // serde_json writes an object's keys in its (sorted) map order: equal values,
-        // equal texts.
-        let text = value.to_string();
+        // Canonical text: equal values, equal texts. Written by `canonical` rather than
+        // serde_json's `Display`, which went through the formatter a token at a time
+        // (2% of a whole run's CPU, perf on benches/scale.sh).
+        let text = crate::canonical::to_string(value);
         if let Some(shared) = keys.containers.get(&text) {
             return shared.clone();
         }
