@@ -565,7 +565,7 @@ pub(super) fn value(text: &str) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn finding() -> StoredFinding {
@@ -583,7 +583,7 @@ mod tests {
     }
 
     /// A new store (in a folder of its own) and a run started in it.
-    fn running() -> (tempfile::TempDir, Store, Run) {
+    pub(in crate::store) fn running() -> (tempfile::TempDir, Store, Run) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("evidra.db")).unwrap();
         let run = store

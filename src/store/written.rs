@@ -92,17 +92,8 @@ mod tests {
 
     use super::*;
     use crate::store::manifest::document_bytes;
-    use crate::store::{Run, RunStatus, Store, StoredFinding};
-
-    /// A new store (in a folder of its own) and a run started in it.
-    fn running() -> (tempfile::TempDir, Store, Run) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("evidra.db")).unwrap();
-        let run = store
-            .begin_run("2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z", &[])
-            .unwrap();
-        (dir, store, run)
-    }
+    use crate::store::runs::tests::running;
+    use crate::store::{RunStatus, Store, StoredFinding};
 
     /// Text that JSON must escape, in every column it can reach.
     const AWKWARD: &str = "quote \" back \\ tab\t line\n \u{1} é ✓ \u{2028}";

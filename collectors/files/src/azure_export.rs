@@ -368,13 +368,7 @@ fn subscription_in_path(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile {
-            path: path.into(),
-            bytes: text.as_bytes().to_vec(),
-        }
-    }
+    use crate::file;
 
     #[test]
     fn role_assignments_from_the_cli_are_rebuilt_in_arm_shape() {

@@ -194,16 +194,18 @@ fn parse_all(files: Vec<SourceFile>) -> Result<Vec<(SourceFile, detect::Content)
     rest.into_iter().collect()
 }
 
+/// A file of `text` at `path`, for tests.
+#[cfg(test)]
+pub(crate) fn file(path: &str, text: &str) -> SourceFile {
+    SourceFile {
+        path: path.into(),
+        bytes: text.as_bytes().to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile {
-            path: path.into(),
-            bytes: text.as_bytes().to_vec(),
-        }
-    }
 
     fn bad_path(result: Result<Vec<(SourceFile, detect::Content)>, CollectError>) -> PathBuf {
         match result {
