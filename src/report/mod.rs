@@ -147,8 +147,6 @@ pub fn write_json_streamed(
     out: &mut dyn std::io::Write,
 ) -> Result<(), ReportError> {
     use std::io::Write as _;
-    // Findings sit two levels in: the report's object, then its findings list.
-    const INDENT: &[u8] = b"    ";
     // Findings handed from the reading thread to the writing one at a time: enough that
     // passing them costs nothing beside writing them, few enough to stay small.
     const FINDINGS_PER_BATCH: usize = 1024;
@@ -159,6 +157,7 @@ pub fn write_json_streamed(
     // on this one, as it arrives: at a million findings the two took about as long
     // each, one after the other.
     let mut laid_out = Vec::new();
+    // Findings sit two levels in: the report's object, then its findings list.
     let mut pretty = pretty_finding::PrettyFindings::new(2);
     let model = evidra_collector_core::pipelined(
         2,
@@ -178,8 +177,9 @@ pub fn write_json_streamed(
         |batch: &Vec<model::Finding>| {
             laid_out.clear();
             for finding in batch {
-                laid_out.extend_from_slice(if written == 0 { b"\n" } else { b",\n" });
-                laid_out.extend_from_slice(INDENT);
+                if written > 0 {
+                    laid_out.push(b',');
+                }
                 pretty.write(finding, &mut laid_out);
                 written += 1;
             }

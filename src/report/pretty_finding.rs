@@ -29,11 +29,11 @@ impl PrettyFindings {
         }
     }
 
-    /// Appends `finding` to `out`, its first line not indented (it follows `[` or `,`
-    /// and a line break the caller writes with the indent), as serde_json's
-    /// `to_writer_pretty` would write it `base` levels in.
+    /// Appends `finding` to `out` on a new line, as serde_json's `to_writer_pretty`
+    /// writes a list's item `base` levels in (the caller writes the `,` between items).
     pub fn write(&mut self, finding: &Finding, out: &mut Vec<u8>) {
         let base = self.base;
+        line(out, base);
         out.extend_from_slice(b"{");
         member(out, base + 1, "control");
         string_to(&finding.control, out);
@@ -175,10 +175,10 @@ mod tests {
         }
     }
 
-    /// serde_json's pretty layout of `value`, `base` levels in, as the streamed report
-    /// wrote it before (lines after the first indented).
+    /// serde_json's pretty layout of `value` as a list item `base` levels in, as the
+    /// streamed report wrote it before (a line break, then every line indented).
     fn serde_pretty(value: &Finding, base: usize) -> String {
-        let pretty = serde_json::to_string_pretty(value).unwrap();
+        let pretty = format!("\n{}", serde_json::to_string_pretty(value).unwrap());
         pretty.replace('\n', &format!("\n{}", "  ".repeat(base)))
     }
 

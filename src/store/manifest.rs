@@ -12,6 +12,7 @@ use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
+use super::written::Section;
 use super::{Store, StoreError};
 use crate::canonical;
 
@@ -93,10 +94,12 @@ pub(super) fn document_bytes(
 
     let mut sections = Vec::new();
     for (section, sql, names) in SECTIONS {
-        let given = match section {
-            "findings" => written.findings.take(),
-            "resources" => written.resources.take(),
-            _ => None,
+        let given = if section == Section::Findings.name() {
+            written.findings.take()
+        } else if section == Section::Resources.name() {
+            written.resources.take()
+        } else {
+            None
         };
         let digests = match given {
             Some(digests) => digests,
@@ -144,17 +147,16 @@ enum Member<'a> {
 /// `digests` as the canonical JSON array of their lowercase hex strings (which sort as
 /// the digests do, so sorted digests make a sorted list).
 fn hex_list_to(digests: &[Digest], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 64];
     out.push(b'[');
     for (i, digest) in digests.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
+        // Fails only when the slice is not twice the digest's length, which it is.
+        let _ = hex::encode_to_slice(digest, &mut text);
         out.push(b'"');
-        for byte in digest {
-            out.push(HEX[usize::from(byte >> 4)]);
-            out.push(HEX[usize::from(byte & 0xf)]);
-        }
+        out.extend_from_slice(&text);
         out.push(b'"');
     }
     out.push(b']');

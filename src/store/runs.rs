@@ -203,7 +203,7 @@ impl Store {
                     &b.resource_id,
                 ))
             });
-            let mut form = RowForm::of("resources");
+            let mut form = RowForm::of(Section::Resources.name());
             insert_rows(&mut one_resource, &mut many_resources, &ordered, |r, bind| {
                 let properties = canonical::to_string(&r.properties);
                 let evidence = serde_json::to_string(&r.evidence).unwrap_or_default();
@@ -283,7 +283,7 @@ impl Store {
                 run_id,
                 insert_one: &mut insert_one,
                 insert_many: &mut insert_many,
-                form: RowForm::of("findings"),
+                form: RowForm::of(Section::Findings.name()),
                 digests: &mut digests,
             })?;
         }
@@ -325,12 +325,8 @@ impl Store {
             params![finished_at, prev, pos, run_id],
         )?;
         let written = self.written().take(run_id, |section| {
-            let table = match section {
-                Section::Findings => "findings",
-                Section::Resources => "resources",
-            };
             tx.query_row(
-                &format!("SELECT count(*) FROM {table} WHERE run_id = ?1"),
+                &format!("SELECT count(*) FROM {} WHERE run_id = ?1", section.name()),
                 params![run_id],
                 |r| r.get::<_, i64>(0),
             )

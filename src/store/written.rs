@@ -35,6 +35,16 @@ pub(super) enum Section {
     Resources,
 }
 
+impl Section {
+    /// Its name in the manifest, which is also its table's (see `manifest::SECTIONS`).
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Section::Findings => "findings",
+            Section::Resources => "resources",
+        }
+    }
+}
+
 impl WrittenRows {
     /// Follows `run_id`, which this store has just begun.
     pub(super) fn begin(&mut self, run_id: &str) {
