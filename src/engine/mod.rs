@@ -9,6 +9,7 @@
 //!
 //! So a rule stays a few lines about one thing.
 
+mod from_text;
 mod inputs;
 pub mod rewrite;
 mod status;
@@ -136,12 +137,18 @@ impl InputBuilder {
     /// Builds `record`'s input from its stored `properties`. Scanner findings keep their
     /// parsed properties in the record: they are read from there, not by rules.
     pub fn build(&mut self, record: &mut ResourceRecord, properties: &str) -> Input {
-        let parsed: Value = serde_json::from_str(properties).unwrap_or(Value::Null);
-        let input = rego_record(record, &parsed, &mut self.keys);
-        if record.resource_type == crate::scan::FINDING {
-            record.properties = parsed;
-        }
-        Input(input)
+        let keys = &mut self.keys;
+        let is_finding = record.resource_type == crate::scan::FINDING;
+        let direct = (!is_finding).then(|| from_text::to_rego(properties, keys)).flatten();
+        let properties = direct.unwrap_or_else(|| {
+            let parsed: Value = serde_json::from_str(properties).unwrap_or(Value::Null);
+            let built = to_rego(&parsed, keys);
+            if is_finding {
+                record.properties = parsed;
+            }
+            built
+        });
+        Input(rego_record(record, properties, keys))
     }
 }
 
@@ -278,7 +285,10 @@ impl<'a> Index<'a> {
         let inputs = data
             .resources
             .iter()
-            .map(|r| rego_record(r, &r.properties, &mut keys))
+            .map(|r| {
+                let properties = to_rego(&r.properties, &mut keys);
+                rego_record(r, properties, &mut keys)
+            })
             .collect();
         Self::with_inputs(data, inputs)
     }
@@ -327,8 +337,8 @@ impl<'a> Index<'a> {
     }
 }
 
-/// A record, with its `properties`, as a Rego value.
-fn rego_record(r: &ResourceRecord, properties: &Value, keys: &mut Interner) -> regorus::Value {
+/// A record, with its `properties` (as Rego values), as a Rego value.
+fn rego_record(r: &ResourceRecord, properties: regorus::Value, keys: &mut Interner) -> regorus::Value {
     let mut object = BTreeMap::new();
     for (key, value) in [
         ("provider", keys.get(&r.provider)),
@@ -336,7 +346,7 @@ fn rego_record(r: &ResourceRecord, properties: &Value, keys: &mut Interner) -> r
         ("region", keys.get(&r.region)),
         ("type", keys.get(&r.resource_type)),
         ("id", regorus::Value::from(r.resource_id.as_str())),
-        ("properties", to_rego(properties, keys)),
+        ("properties", properties),
     ] {
         object.insert(keys.get(key), value);
     }
@@ -416,12 +426,7 @@ fn to_rego_unshared(value: &Value, keys: &mut Interner) -> regorus::Value {
     match value {
         Value::Null => regorus::Value::Null,
         Value::Bool(b) => regorus::Value::from(*b),
-        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
-            (Some(u), _, _) => regorus::Value::from(u),
-            (None, Some(i), _) => regorus::Value::from(i),
-            (None, None, Some(f)) => regorus::Value::from(f),
-            (None, None, None) => regorus::Value::Null,
-        },
+        Value::Number(n) => rego_number(n),
         // Short texts repeat across records ("false", "N/A", dates, regions): one copy each.
         Value::String(s) if s.len() <= INTERNED_TEXT_MAX => keys.get(s),
         Value::String(s) => regorus::Value::from(s.as_str()),
@@ -431,6 +436,16 @@ fn to_rego_unshared(value: &Value, keys: &mut Interner) -> regorus::Value {
                 .map(|(k, v)| (keys.get(k), to_rego(v, keys)))
                 .collect::<BTreeMap<_, _>>(),
         ),
+    }
+}
+
+/// A JSON number as regorus reads one: whole numbers as integers, others as floats.
+fn rego_number(n: &serde_json::Number) -> regorus::Value {
+    match (n.as_u64(), n.as_i64(), n.as_f64()) {
+        (Some(u), _, _) => regorus::Value::from(u),
+        (None, Some(i), _) => regorus::Value::from(i),
+        (None, None, Some(f)) => regorus::Value::from(f),
+        (None, None, None) => regorus::Value::Null,
     }
 }
 
