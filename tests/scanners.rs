@@ -742,7 +742,8 @@ fn the_same_scans_give_the_same_findings() {
 }
 
 /// The auditor's JSON report is written as its findings are read from the store
-/// (`write_json_streamed`); to the byte it must be the report built whole and rendered:
+/// (`write_json_streamed`); to the byte it must be the report built whole and rendered,
+/// which holds the model's fields, a finding to a line:
 /// with scanner findings mapped and unmapped, overdue flags, an organisation.
 #[test]
 fn the_streamed_json_report_is_the_built_one() {
@@ -780,6 +781,15 @@ fn the_streamed_json_report_is_the_built_one() {
             }
             assert!(model.unmapped_scan_findings > 0, "{framework}: the case is covered");
             let built = evidra::report::render(&model, evidra::report::Format::Json).unwrap();
+            // Whatever its layout, the report holds exactly the model's fields, and each
+            // finding is one line.
+            let parsed: serde_json::Value = serde_json::from_slice(&built).unwrap();
+            assert_eq!(parsed, serde_json::to_value(model.json()).unwrap(), "{framework}");
+            let lines = String::from_utf8_lossy(&built)
+                .lines()
+                .filter(|line| line.starts_with("    {\"control\":"))
+                .count();
+            assert_eq!(lines, model.findings.len(), "{framework}: a line per finding");
             let mut streamed = Vec::new();
             evidra::report::write_json_streamed(
                 &store,

@@ -7,6 +7,7 @@
 
 pub mod csv_report;
 pub mod customer;
+mod finding_line;
 pub mod html;
 pub mod model;
 pub mod oscal;
@@ -16,7 +17,6 @@ pub mod pdf;
 #[path = "pdf_disabled.rs"]
 pub mod pdf;
 pub mod period;
-mod pretty_finding;
 
 pub use model::{ReportModel, build};
 
@@ -96,7 +96,11 @@ pub fn render(model: &ReportModel, format: Format) -> Result<Vec<u8>, ReportErro
 /// Renders `model` in `format` for `audience`.
 pub fn render_for(model: &ReportModel, format: Format, audience: Audience) -> Result<Vec<u8>, ReportError> {
     Ok(match (audience, format) {
-        (Audience::Auditor, Format::Json) => pretty_json(&model.json())?,
+        (Audience::Auditor, Format::Json) => {
+            let mut bytes = Vec::new();
+            write_json(model, &mut bytes)?;
+            bytes
+        }
         (Audience::Auditor, Format::Html) => html::render(model)?.into_bytes(),
         (Audience::Auditor, Format::Csv) => csv_report::render(model)?,
         (Audience::Auditor, Format::Oscal) => pretty_json(&oscal::document(model))?,
@@ -109,8 +113,8 @@ pub fn render_for(model: &ReportModel, format: Format, audience: Audience) -> Re
 }
 
 /// Writes `model` in `format` for `audience` to `out`. The auditor's JSON report goes
-/// out as it is serialised, never whole in memory (a million findings make ~600 MB of
-/// it); the other formats are laid out first, then written.
+/// out a few thousand findings at a time (a million findings make ~470 MB of it); the
+/// other formats are laid out first, then written.
 pub fn write_for(
     model: &ReportModel,
     format: Format,
@@ -118,17 +122,51 @@ pub fn write_for(
     out: &mut dyn std::io::Write,
 ) -> Result<(), ReportError> {
     if (audience, format) == (Audience::Auditor, Format::Json) {
-        // serde_json writes token by token; buffered here, those small writes are direct
-        // calls instead of one dynamic call each through `out`.
-        use std::io::Write as _;
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
-        serde_json::to_writer_pretty(&mut buffered, &model.json())?;
-        buffered.write_all(b"\n")?;
-        buffered.flush()?;
+        write_json(model, out)?;
     } else {
         out.write_all(&render_for(model, format, audience)?)?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Findings laid out and written at a time in the auditor's JSON report: enough that
+/// each write costs nothing beside laying them out, few enough to stay small.
+const FINDINGS_PER_WRITE: usize = 1024;
+
+/// The auditor's JSON report: the fields of [`ReportModel::json`], pretty, except that
+/// each finding is one line of compact JSON (see [`finding_line`]).
+fn write_json(model: &ReportModel, out: &mut dyn std::io::Write) -> Result<(), ReportError> {
+    out.write_all(JSON_START)?;
+    let mut lines = finding_line::FindingLines::default();
+    let mut laid_out = Vec::new();
+    for (n, batch) in model.findings.chunks(FINDINGS_PER_WRITE).enumerate() {
+        laid_out.clear();
+        for (i, finding) in batch.iter().enumerate() {
+            if n > 0 || i > 0 {
+                laid_out.push(b',');
+            }
+            lines.write(finding, &mut laid_out);
+        }
+        out.write_all(&laid_out)?;
+    }
+    write_json_end(model, !model.findings.is_empty(), out)
+}
+
+/// How the auditor's JSON report starts: its findings come first (the key sorts first).
+const JSON_START: &[u8] = b"{\n  \"findings\": [";
+
+/// The rest of the auditor's JSON report after its findings: the list's end, then its
+/// keys after "findings", `"framework": ...` on.
+fn write_json_end(model: &ReportModel, any_finding: bool, out: &mut dyn std::io::Write) -> Result<(), ReportError> {
+    out.write_all(if any_finding { b"\n  ]" } else { b"]" })?;
+    let rest = serde_json::to_vec_pretty(&model.json_after_findings())?;
+    let rest = rest
+        .strip_prefix(b"{\n")
+        .ok_or_else(|| std::io::Error::other("the JSON report's fields after its findings did not start an object"))?;
+    out.write_all(b",\n")?;
+    out.write_all(rest)?;
+    out.write_all(b"\n")?;
     Ok(())
 }
 
@@ -147,25 +185,21 @@ pub fn write_json_streamed(
     out: &mut dyn std::io::Write,
 ) -> Result<(), ReportError> {
     use std::io::Write as _;
-    // Findings handed from the reading thread to the writing one at a time: enough that
-    // passing them costs nothing beside writing them, few enough to stay small.
-    const FINDINGS_PER_BATCH: usize = 1024;
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
-    buffered.write_all(b"{\n  \"findings\": [")?;
+    buffered.write_all(JSON_START)?;
     let mut written = 0usize;
     // SQLite's reading (and the report's counting) on a second thread, the JSON written
     // on this one, as it arrives: at a million findings the two took about as long
     // each, one after the other.
     let mut laid_out = Vec::new();
-    // Findings sit two levels in: the report's object, then its findings list.
-    let mut pretty = pretty_finding::PrettyFindings::new(2);
+    let mut lines = finding_line::FindingLines::default();
     let model = evidra_collector_core::pipelined(
         2,
         move |hand_over| {
-            let mut batch = Vec::with_capacity(FINDINGS_PER_BATCH);
+            let mut batch = Vec::with_capacity(FINDINGS_PER_WRITE);
             let model = model::build_each(store, catalogue, run, framework, organisation, overdue, |finding| {
                 batch.push(finding);
-                if batch.len() == FINDINGS_PER_BATCH {
+                if batch.len() == FINDINGS_PER_WRITE {
                     hand_over(std::mem::take(&mut batch))?;
                 }
                 Ok::<(), ReportError>(())
@@ -180,22 +214,14 @@ pub fn write_json_streamed(
                 if written > 0 {
                     laid_out.push(b',');
                 }
-                pretty.write(finding, &mut laid_out);
+                lines.write(finding, &mut laid_out);
                 written += 1;
             }
             buffered.write_all(&laid_out)?;
             Ok(())
         },
     )?;
-    buffered.write_all(if written == 0 { b"]" } else { b"\n  ]" })?;
-    // The rest of the report, its keys after "findings": `{\n  "framework": ...}`.
-    let rest = serde_json::to_vec_pretty(&model.json_after_findings())?;
-    let rest = rest
-        .strip_prefix(b"{\n")
-        .ok_or_else(|| std::io::Error::other("the JSON report's fields after its findings did not start an object"))?;
-    buffered.write_all(b",\n")?;
-    buffered.write_all(rest)?;
-    buffered.write_all(b"\n")?;
+    write_json_end(&model, written > 0, &mut buffered)?;
     buffered.flush()?;
     drop(buffered);
     out.flush()?;
