@@ -304,7 +304,23 @@ def bundle_seeds():
     put("bundle", "empty.zip", empty.getvalue())
 
 
+def rego_input_seeds():
+    """Records' stored properties: canonical JSON (sorted keys, no spaces), as the store
+    keeps them, from the demo's and the fixtures' JSON, plus texts with escapes and every
+    kind of number."""
+    for path in sorted(list(DEMO.rglob("*.json")) + list(FIX.rglob("*.json")))[:40]:
+        try:
+            value = json.loads(path.read_bytes())
+        except ValueError:
+            continue
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        put("rego_input", slug(path), text.encode()[:BIG])
+    put("rego_input", "escapes", '{"a":"q\\"b\\\\s\\u0001\\ud83d\\ude00","n":[0,-0,1.5,1e3,18446744073709551616]}')
+    put("rego_input", "shared", '{"k":[{"active":false,"number":1},{"active":false,"number":2}]}')
+
+
 def main():
+    rego_input_seeds()
     files_seeds()
     azure_seeds()
     scanner_seeds()

@@ -133,6 +133,13 @@ pub struct InputBuilder {
 /// A record's input to the rules, made by [`InputBuilder`].
 pub struct Input(regorus::Value);
 
+impl Input {
+    /// The input as rules see it (`input.resources[_]`).
+    pub fn value(&self) -> &regorus::Value {
+        &self.0
+    }
+}
+
 impl InputBuilder {
     /// Builds `record`'s input from its stored `properties`. Scanner findings keep their
     /// parsed properties in the record: they are read from there, not by rules.
