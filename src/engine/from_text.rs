@@ -147,65 +147,59 @@ impl<'t> Reader<'t, '_> {
 
     fn array(&mut self) -> Option<(Value, Size)> {
         let start = self.enter()?;
-        let mut items = Vec::new();
-        let mut size = Some(1);
-        self.skip_space();
-        if self.peek()? == b']' {
-            self.at += 1;
-        } else {
-            loop {
-                let (item, item_size) = self.value()?;
-                items.push(item);
-                size = add(size, item_size);
-                self.skip_space();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b']' => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-            }
-        }
+        let (mut items, mut size) = (Vec::new(), Some(1));
+        self.items(b']', |reader| {
+            let (item, item_size) = reader.value()?;
+            items.push(item);
+            size = add(size, item_size);
+            Some(())
+        })?;
         Some(self.leave(start, Value::from(items), size))
     }
 
     fn object(&mut self) -> Option<(Value, Size)> {
         let start = self.enter()?;
-        let mut fields = BTreeMap::new();
-        let mut size = Some(1);
+        let (mut fields, mut size) = (BTreeMap::new(), Some(1));
+        self.items(b'}', |reader| {
+            reader.skip_space();
+            if reader.peek()? != b'"' {
+                return None;
+            }
+            let key = reader.string()?;
+            if key.len() > INTERNED_TEXT_MAX {
+                size = None;
+            }
+            let key = reader.keys.get(&key);
+            reader.expect(b':')?;
+            let (value, value_size) = reader.value()?;
+            size = add(size, value_size);
+            // A key given twice keeps its last value, as serde_json's map does.
+            fields.insert(key, value);
+            Some(())
+        })?;
+        Some(self.leave(start, Value::from(fields), size))
+    }
+
+    /// Reads a container's items, each with `item`, up to its `close` byte: none, or
+    /// one, then one more after each comma.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.skip_space();
-        if self.peek()? == b'}' {
+        if self.peek()? == close {
             self.at += 1;
-        } else {
-            loop {
-                self.skip_space();
-                if self.peek()? != b'"' {
-                    return None;
+            return Some(());
+        }
+        loop {
+            item(self)?;
+            self.skip_space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                byte if byte == close => {
+                    self.at += 1;
+                    return Some(());
                 }
-                let key = self.string()?;
-                if key.len() > INTERNED_TEXT_MAX {
-                    size = None;
-                }
-                let key = self.keys.get(&key);
-                self.expect(b':')?;
-                let (value, value_size) = self.value()?;
-                size = add(size, value_size);
-                // A key given twice keeps its last value, as serde_json's map does.
-                fields.insert(key, value);
-                self.skip_space();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b'}' => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
+                _ => return None,
             }
         }
-        Some(self.leave(start, Value::from(fields), size))
     }
 
     /// Steps into a container, giving where its text starts.
@@ -304,6 +298,9 @@ mod tests {
             r#"["\ud800 lone surrogate"]"#,
             r#"{"a":1} trailing"#,
             r#"{"a":1}}"#,
+            r#"[1}"#,
+            r#"{"a":1]"#,
+            r#"[1 2]"#,
             "[\"\\",
         ] {
             assert!(serde_json::from_str::<serde_json::Value>(text).is_err(), "{text}");

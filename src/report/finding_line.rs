@@ -58,16 +58,16 @@ impl FindingLines {
             }
         }
         let resource = &finding.resource;
-        out.extend_from_slice(b",\"resource\":{\"account\":");
-        string_to(&resource.account, out);
-        out.extend_from_slice(b",\"id\":");
-        string_to(&resource.id, out);
-        out.extend_from_slice(b",\"provider\":");
-        string_to(&resource.provider, out);
-        out.extend_from_slice(b",\"region\":");
-        string_to(&resource.region, out);
-        out.extend_from_slice(b",\"type\":");
-        string_to(&resource.resource_type, out);
+        for (key, value) in [
+            (&b",\"resource\":{\"account\":"[..], &resource.account),
+            (b",\"id\":", &resource.id),
+            (b",\"provider\":", &resource.provider),
+            (b",\"region\":", &resource.region),
+            (b",\"type\":", &resource.resource_type),
+        ] {
+            out.extend_from_slice(key);
+            string_to(value, out);
+        }
         out.extend_from_slice(b"},\"severity\":");
         string_to(&finding.severity, out);
         out.extend_from_slice(b",\"status\":");
