@@ -17,18 +17,30 @@ use crate::canonical::string_to;
 /// How a finding's line starts: inside the report's object, inside its findings list.
 const INDENT: &[u8] = b"\n    ";
 
-/// Writes findings one after another, each on its own line.
+/// Writes the items of the report's findings list one after another, each on its own
+/// line, with the commas between them.
 #[derive(Default)]
 pub struct FindingLines {
+    /// How many findings were written.
+    written: usize,
     /// The requirements of the last finding written and their layout: a control's
     /// findings share one map, and come one after another.
     requirements: Option<(Arc<RequirementMap>, Vec<u8>)>,
 }
 
 impl FindingLines {
-    /// Appends `finding` to `out` on a new line, as serde_json's `to_writer` writes it
-    /// (the caller writes the `,` between items).
+    /// Whether any finding was written (the list then ends on a line of its own).
+    pub fn any(&self) -> bool {
+        self.written > 0
+    }
+
+    /// Appends `finding` to `out`, after a `,` unless it is the first, on a new line, as
+    /// serde_json's `to_writer` writes it.
     pub fn write(&mut self, finding: &Finding, out: &mut Vec<u8>) {
+        if self.any() {
+            out.push(b',');
+        }
+        self.written += 1;
         out.extend_from_slice(INDENT);
         out.extend_from_slice(b"{\"control\":");
         string_to(&finding.control, out);
@@ -139,17 +151,20 @@ mod tests {
         map.insert(AWKWARD.to_owned(), vec!["A.8.5".to_owned()]);
         let maps = [Arc::new(map), Arc::new(BTreeMap::new())];
         let mut writer = FindingLines::default();
+        assert!(!writer.any());
         // Twice each map in turn: laid out, then taken from the cache.
         for requirements in [&maps[0], &maps[0], &maps[1], &maps[1], &maps[0]] {
             for overdue in [None, Some(true), Some(false)] {
                 for evidence in [0, 1, 3] {
                     let finding = finding(overdue, evidence, requirements);
+                    let comma = if writer.any() { "," } else { "" };
                     let mut out = Vec::new();
                     writer.write(&finding, &mut out);
-                    let expected = format!("\n    {}", serde_json::to_string(&finding).unwrap());
+                    let expected = format!("{comma}\n    {}", serde_json::to_string(&finding).unwrap());
                     assert_eq!(String::from_utf8(out).unwrap(), expected);
                 }
             }
         }
+        assert!(writer.any());
     }
 }

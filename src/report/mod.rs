@@ -140,17 +140,14 @@ fn write_json(model: &ReportModel, out: &mut dyn std::io::Write) -> Result<(), R
     out.write_all(JSON_START)?;
     let mut lines = finding_line::FindingLines::default();
     let mut laid_out = Vec::new();
-    for (n, batch) in model.findings.chunks(FINDINGS_PER_WRITE).enumerate() {
+    for batch in model.findings.chunks(FINDINGS_PER_WRITE) {
         laid_out.clear();
-        for (i, finding) in batch.iter().enumerate() {
-            if n > 0 || i > 0 {
-                laid_out.push(b',');
-            }
+        for finding in batch {
             lines.write(finding, &mut laid_out);
         }
         out.write_all(&laid_out)?;
     }
-    write_json_end(model, !model.findings.is_empty(), out)
+    write_json_end(model, lines.any(), out)
 }
 
 /// How the auditor's JSON report starts: its findings come first (the key sorts first).
@@ -187,7 +184,6 @@ pub fn write_json_streamed(
     use std::io::Write as _;
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
     buffered.write_all(JSON_START)?;
-    let mut written = 0usize;
     // SQLite's reading (and the report's counting) on a second thread, the JSON written
     // on this one, as it arrives: at a million findings the two took about as long
     // each, one after the other.
@@ -211,17 +207,13 @@ pub fn write_json_streamed(
         |batch: &Vec<model::Finding>| {
             laid_out.clear();
             for finding in batch {
-                if written > 0 {
-                    laid_out.push(b',');
-                }
                 lines.write(finding, &mut laid_out);
-                written += 1;
             }
             buffered.write_all(&laid_out)?;
             Ok(())
         },
     )?;
-    write_json_end(&model, written > 0, &mut buffered)?;
+    write_json_end(&model, lines.any(), &mut buffered)?;
     buffered.flush()?;
     drop(buffered);
     out.flush()?;
