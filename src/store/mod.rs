@@ -12,6 +12,7 @@ mod import;
 mod manifest;
 mod prune;
 mod read;
+mod run_lock;
 mod runs;
 mod schema;
 pub mod verify;
@@ -51,6 +52,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}: rows are added only to a running run")]
     NotRunning(String),
+    #[error("{}: another evidra process is writing a run to this store; run this again once it has finished", .0.display())]
+    Busy(PathBuf),
 }
 
 /// SQLite's message, with what to do when it is a failure the user can fix: a store that
@@ -78,6 +81,8 @@ pub struct Store {
     /// Digests of the rows written to the runs being written, for their seal. Locked
     /// only while `conn` is.
     written: Mutex<written::WrittenRows>,
+    /// The run lock's file while this store holds it (see [`run_lock`]).
+    run_lock: Mutex<Option<std::fs::File>>,
 }
 
 impl Store {
@@ -96,6 +101,7 @@ impl Store {
             path: path.to_path_buf(),
             signer: None,
             written: Mutex::default(),
+            run_lock: Mutex::default(),
         })
     }
 

@@ -101,6 +101,8 @@ pub(super) fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
 impl Store {
     /// Starts a run. `evaluated_at` is normally `started_at`.
     pub fn begin_run(&self, started_at: &str, evaluated_at: &str, sources: &[String]) -> Result<Run, StoreError> {
+        // Held until the run is sealed: no other process may take it for an interrupted one.
+        self.lock_runs()?;
         let id = uuid::Uuid::now_v7().to_string();
         let conn = self.conn();
         conn.execute(
@@ -308,6 +310,9 @@ impl Store {
     /// the last finished run, and freezes it.
     pub fn finish_run(&self, run_id: &str, status: RunStatus, finished_at: &str) -> Result<Run, StoreError> {
         let mut conn = self.conn();
+        // A run this store began, whose end may free the run lock (see `run_lock`); not
+        // one it recovers, which it finishes under the lock and keeps it for.
+        let began_here = self.written().follows(run_id);
         let tx = conn.transaction()?;
         let last: Option<(i64, Option<String>)> = tx
             .query_row(
@@ -341,13 +346,19 @@ impl Store {
             params![hash, bytes, status.as_str(), signature.as_ref().map(|s| &s.0), signature.as_ref().map(|s| &s.1), run_id],
         )?;
         tx.commit()?;
+        if began_here {
+            self.unlock_runs_if_idle();
+        }
         drop(conn);
         self.run(run_id)
     }
 
     /// Finishes, as `partial`, runs a killed process left `running`, so that the chain
-    /// continues and nothing they collected is lost. Call before starting a run.
+    /// continues and nothing they collected is lost. Call before starting a run. Fails
+    /// with [`StoreError::Busy`] while another process is writing a run: its run is
+    /// `running` too, and not to be touched (see `run_lock`).
     pub fn recover_interrupted(&self, now: &str) -> Result<Vec<String>, StoreError> {
+        self.lock_runs()?;
         let ids: Vec<String> = {
             let conn = self.conn();
             let mut stmt = conn.prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY seq")?;
@@ -356,6 +367,8 @@ impl Store {
         for id in &ids {
             self.finish_run(id, RunStatus::Partial, now)?;
         }
+        // The lock is kept for the run the caller begins next, so no other process can
+        // begin one in between; it goes with that run's seal, or with this store.
         Ok(ids)
     }
 }

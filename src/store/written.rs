@@ -51,6 +51,16 @@ impl WrittenRows {
         self.runs.insert(run_id.to_owned(), RunDigests::default());
     }
 
+    /// Whether `run_id` is a run this store began and has not sealed.
+    pub(super) fn follows(&self, run_id: &str) -> bool {
+        self.runs.contains_key(run_id)
+    }
+
+    /// Whether no run this store began is still unsealed.
+    pub(super) fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
     /// Adds the digests of rows of `run_id` that have just been committed.
     pub(super) fn add(&mut self, run_id: &str, section: Section, digests: Vec<Vec<Digest>>) {
         if let Some(run) = self.runs.get_mut(run_id) {
