@@ -76,14 +76,21 @@ mod tests {
 
     const NOW: &str = "2026-11-20T00:00:00Z";
 
+    /// A store in a folder of its own with a run being written, and the store's path
+    /// for a second writer to open.
+    fn store_being_written() -> (tempfile::TempDir, std::path::PathBuf, Store, crate::store::Run) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("evidra.db");
+        let store = Store::open(&path).unwrap();
+        let run = store.begin_run(NOW, NOW, &["files".into()]).unwrap();
+        (dir, path, store, run)
+    }
+
     /// Regression: a second process's recovery sealed a run another process was still
     /// writing as partial, and that process's next batch then failed.
     #[test]
     fn a_run_being_written_is_not_recovered_by_another_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("evidra.db");
-        let writing = Store::open(&path).unwrap();
-        let run = writing.begin_run(NOW, NOW, &["files".into()]).unwrap();
+        let (_dir, path, writing, run) = store_being_written();
 
         let other = Store::open(&path).unwrap();
         let busy = other.recover_interrupted(NOW).unwrap_err();
@@ -109,10 +116,7 @@ mod tests {
     /// process, whose locks the system releases) leaves its run to be recovered.
     #[test]
     fn a_run_whose_writer_is_gone_is_recovered_as_partial() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("evidra.db");
-        let writing = Store::open(&path).unwrap();
-        let run = writing.begin_run(NOW, NOW, &["files".into()]).unwrap();
+        let (_dir, path, writing, run) = store_being_written();
         drop(writing);
 
         let next = Store::open(&path).unwrap();
