@@ -8,8 +8,9 @@
 //! evidence cut short. Now a process holds an exclusive lock on a file beside the store
 //! (`<store>.lock`) from the start of its run to its seal, and recovery runs only under
 //! that lock (and keeps it for the run it comes before): a run still `running` then can
-//! only be one whose process has died, since the system releases a dead process's locks. A second writer is told the store is busy
-//! rather than made to wait for a collection that can take minutes.
+//! only be one whose process has died, since the system releases a dead process's
+//! locks. A second writer is told the store is busy rather than made to wait for a
+//! collection that can take minutes.
 //!
 //! The lock is on a file of its own, not on the database: SQLite locks the database
 //! with POSIX locks, which some file systems (NFS) implement with the same machinery.
