@@ -354,8 +354,9 @@ fn a_full_disk_fails_the_run_clearly_and_loses_nothing() {
     assert_eq!(evidra(dir.path(), &["verify"]).status.code(), Some(0));
 }
 
-/// Makes `file` read-only even for root: `chattr +i` when running as root (CAP_LINUX_IMMUTABLE),
-/// else mode 0400. Returns how to undo it, or None when neither works here.
+/// Makes `file` (or a folder) read-only even for root: `chattr +i` when running as root
+/// (CAP_LINUX_IMMUTABLE), else mode 0400 (0500 for a folder). Returns how to undo it, or
+/// None when neither works here.
 fn make_read_only(file: &Path) -> Option<Box<dyn Fn()>> {
     let path = file.to_path_buf();
     if unsafe { libc::geteuid() } == 0 {
@@ -375,10 +376,67 @@ fn make_read_only(file: &Path) -> Option<Box<dyn Fn()>> {
         });
     }
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let (locked, open) = if path.is_dir() { (0o500, 0o700) } else { (0o400, 0o600) };
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(locked)).unwrap();
     Some(Box::new(move || {
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(open)).unwrap();
     }))
+}
+
+/// Regression: in a folder that cannot be written, every command, even `verify`, failed
+/// with SQLite's bare "unable to open database file": a store handed over on read-only
+/// media could not be checked. Now it reads, and writing says the store is read-only.
+#[test]
+fn a_store_in_a_read_only_folder_still_reads_and_refuses_writes_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = common::fixtures("files");
+    let fixtures = fixtures.to_str().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    // `args` with the store in `store/`: the command, then `--db`, then the rest.
+    let in_store = |args: &[&str]| {
+        let mut all = vec![args[0], "--db", "store/evidra.db"];
+        all.extend_from_slice(&args[1..]);
+        evidra(dir.path(), &all)
+    };
+    assert!(
+        in_store(&["collect", "--source", "files", "--path", fixtures])
+            .status
+            .success()
+    );
+    // As on media made read-only after the store was copied there: no run lock beside it.
+    std::fs::remove_file(store.join("evidra.db.lock")).unwrap();
+    let before = runs(&store);
+    let bytes = std::fs::read(store.join("evidra.db")).unwrap();
+    let Some(undo) = make_read_only(&store) else {
+        eprintln!("skipped: running as root without CAP_LINUX_IMMUTABLE, nothing can make a folder read-only");
+        return;
+    };
+    let written = in_store(&["collect", "--source", "files", "--path", fixtures]);
+    let verified = in_store(&["verify"]).status.code();
+    let reported = in_store(&["report", "--framework", "soc2", "--format", "json"])
+        .status
+        .code();
+    let listed = in_store(&["runs"]);
+    undo();
+    let message = stderr(&written);
+    assert_eq!(written.status.code(), Some(1), "{message}");
+    assert!(
+        message.starts_with("evidra: error:") && message.contains("read-only") && message.lines().count() == 1,
+        "one line saying the store is read-only: {message}"
+    );
+    assert_eq!((verified, reported), (Some(0), Some(0)));
+    assert!(
+        stdout(&listed).contains(before[0]["id"].as_str().unwrap()),
+        "{}",
+        stdout(&listed)
+    );
+    assert_eq!(
+        std::fs::read(store.join("evidra.db")).unwrap(),
+        bytes,
+        "nothing changed"
+    );
+    assert_eq!(runs(&store), before, "nothing was added or lost");
 }
 
 #[test]

@@ -36,10 +36,7 @@ impl Checkpointer {
     /// second connection or thread can be had, SQLite checkpoints on the committing
     /// thread, as by default.
     pub(super) fn install(conn: &mut Connection, path: &Path) -> rusqlite::Result<Self> {
-        let idle = Self {
-            wake: None,
-            thread: None,
-        };
+        let idle = Self::none();
         // Opened here rather than on the thread: the store's path means what it means
         // now, and a store that cannot be opened twice keeps SQLite's way.
         let Ok(own) = Connection::open_with_flags(
@@ -73,6 +70,14 @@ impl Checkpointer {
             wake: Some(wake),
             thread: Some(thread),
         })
+    }
+
+    /// No thread: for a connection that never writes, or where none can be had.
+    pub(super) fn none() -> Self {
+        Self {
+            wake: None,
+            thread: None,
+        }
     }
 
     /// Stops the thread, after the checkpoint under way. Only for a connection about to

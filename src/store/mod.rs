@@ -57,9 +57,16 @@ pub enum StoreError {
 }
 
 /// SQLite's message, with what to do when it is a failure the user can fix: a store that
-/// cannot be written, or a disk that cannot take more.
+/// cannot be written or opened, or a disk that cannot take more.
 fn plainly(e: &rusqlite::Error) -> String {
     match e.sqlite_error_code() {
+        // In a folder that cannot be written, a store closed cleanly cannot even be read:
+        // SQLite's write-ahead mode keeps two files beside it (`-wal`, `-shm`) that it
+        // must be able to create. Its own words name neither the folder nor a way out.
+        Some(rusqlite::ErrorCode::CannotOpen) => format!(
+            "{e} (SQLite keeps its write-ahead log files beside the store: check that the store's folder \
+             exists and can be written here, or copy the store to one that can; nothing was changed)"
+        ),
         Some(rusqlite::ErrorCode::ReadOnly) => format!(
             "it is read-only here, nothing was written (check the file's and folder's permissions, \
              attributes and mount): {e}"
@@ -93,8 +100,14 @@ impl Store {
             path: path.to_path_buf(),
             source,
         })?;
-        schema::prepare(&conn, path)?;
-        let checkpointer = checkpoint::Checkpointer::install(&mut conn, path)?;
+        let checkpointer = match schema::prepare(&conn, path) {
+            Ok(()) => checkpoint::Checkpointer::install(&mut conn, path)?,
+            Err(e) if cannot_open(&e) => {
+                conn = open_unchanging(path)?.ok_or(e)?;
+                checkpoint::Checkpointer::none()
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Self {
             conn: Mutex::new(conn),
             checkpointer,
@@ -134,6 +147,44 @@ impl Drop for Store {
     }
 }
 
+fn cannot_open(e: &StoreError) -> bool {
+    matches!(e, StoreError::Sql(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen))
+}
+
+/// The store at `path` opened to be read only, as a file nothing changes, for a store in
+/// a folder that cannot be written: there SQLite cannot make the files its write-ahead
+/// mode keeps beside the store, so it would not even read it, and an auditor handed a
+/// store on read-only media could not verify it. Writing through it fails as for a
+/// read-only store, with nothing written. None (the caller's error stands) where a
+/// write-ahead log with content lies beside the store, whose transactions reading the
+/// file alone would miss, or where the store's schema is older than this evidra's (it
+/// cannot be brought up to date here).
+fn open_unchanging(path: &Path) -> Result<Option<Connection>, StoreError> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Ok(None);
+    }
+    // A URI, whose `%`, `?` and `#` would otherwise be read as its own syntax.
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+        | rusqlite::OpenFlags::SQLITE_OPEN_URI
+        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let Ok(conn) = Connection::open_with_flags(&uri, flags) else {
+        return Ok(None);
+    };
+    Ok(schema::is_current(&conn, path)?.then_some(conn))
+}
+
 /// Creates the database file with mode 0600 before SQLite opens it: evidence is
 /// sensitive, and SQLite would otherwise create it with the process umask.
 fn create_private(path: &Path) -> Result<(), StoreError> {
@@ -158,5 +209,45 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(io(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The store's path goes into a URI, where `%`, `?` and `#` have meanings of their
+    /// own; read through it, the store is the one at that path, and refuses writes.
+    #[test]
+    fn a_store_opened_unchanging_is_the_one_at_its_path_whatever_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("a%20b?c=d#e");
+        std::fs::create_dir(&folder).unwrap();
+        let path = folder.join("evidra 1.db");
+        let store = Store::open(&path).unwrap();
+        let run = store
+            .begin_run("2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z", &[])
+            .unwrap();
+        store
+            .finish_run(&run.id, RunStatus::Complete, "2026-11-20T00:00:00Z")
+            .unwrap();
+        drop(store);
+
+        let conn = open_unchanging(&path).unwrap().expect("a cleanly closed store opens");
+        let ids: String = conn.query_row("SELECT id FROM runs", [], |r| r.get(0)).unwrap();
+        assert_eq!(ids, run.id);
+        let refused = conn.execute("DELETE FROM blobs", []).unwrap_err();
+        assert_eq!(refused.sqlite_error_code(), Some(rusqlite::ErrorCode::ReadOnly));
+    }
+
+    /// A write-ahead log with content holds committed transactions the file alone lacks:
+    /// such a store is not read as unchanging.
+    #[test]
+    fn a_store_with_a_write_ahead_log_is_not_opened_unchanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("evidra.db");
+        drop(Store::open(&path).unwrap());
+        std::fs::write(dir.path().join("evidra.db-wal"), b"frames").unwrap();
+        assert!(open_unchanging(&path).unwrap().is_none());
     }
 }

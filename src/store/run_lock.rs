@@ -37,7 +37,14 @@ impl Store {
         let path = self.run_lock_path();
         let file = open_private(&path).map_err(|source| StoreError::Io {
             path: path.clone(),
-            source,
+            source: match source.kind() {
+                // A folder that cannot be written: say what that means for the store.
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => std::io::Error::new(
+                    source.kind(),
+                    format!("cannot be made, so the store is read-only here and nothing was written ({source})"),
+                ),
+                _ => source,
+            },
         })?;
         match file.try_lock() {
             Ok(()) => {

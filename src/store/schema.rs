@@ -174,6 +174,21 @@ pub fn prepare(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     // insert. The store's queries read in primary-key order, so no large sort spills
     // into temporary storage either.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    let version = version(conn, path)?;
+    migrate(conn, version, MIGRATIONS.len())?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Checks a store opened read-only is of this evidra's schema, which it cannot be brought
+/// to otherwise: true if it is, [`StoreError::NewerSchema`] if it is newer.
+pub fn is_current(conn: &Connection, path: &Path) -> Result<bool, StoreError> {
+    Ok(version(conn, path)? == MIGRATIONS.len())
+}
+
+/// How many migrations the store has had; [`StoreError::NewerSchema`] if more than this
+/// evidra knows.
+fn version(conn: &Connection, path: &Path) -> Result<usize, StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
@@ -183,9 +198,12 @@ pub fn prepare(conn: &Connection, path: &Path) -> Result<(), StoreError> {
             known,
         });
     }
-    migrate(conn, version as usize, MIGRATIONS.len())?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(())
+    usize::try_from(version).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "{}: schema version {version} is no evidra store's",
+            path.display()
+        ))
+    })
 }
 
 /// Applies migrations `from..to`, each in its own transaction.
