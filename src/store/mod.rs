@@ -144,6 +144,7 @@ impl Drop for Store {
     fn drop(&mut self) {
         let conn = self.conn.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.checkpointer.stop(conn);
+        self.unlock_runs();
     }
 }
 

@@ -47,6 +47,13 @@ impl Store {
             },
         })?;
         match file.try_lock() {
+            // The file locked may be one its last holder removed after this process
+            // opened it (see `unlock_runs_if_idle`): a lock on it excludes nobody, so
+            // the file now at the path is locked instead.
+            Ok(()) if !is_at(&file, &path) => {
+                drop(held);
+                self.lock_runs()
+            }
             Ok(()) => {
                 *held = Some(file);
                 Ok(())
@@ -56,14 +63,46 @@ impl Store {
         }
     }
 
-    /// Gives the run lock up once no run this store began is still being written.
+    /// Gives the run lock up once no run this store began is still being written. The
+    /// file goes too, so that it is there only while a run is written (a killed process
+    /// leaves it behind, unlocked, for the next to take). Removed while still locked:
+    /// whoever opened it meanwhile finds it gone once they hold its lock, and starts over.
     pub(super) fn unlock_runs_if_idle(&self) {
         if self.written().is_empty() {
-            let mut held = self.run_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            // Closing the file releases its lock.
-            *held = None;
+            self.unlock_runs();
         }
     }
+
+    /// Gives the run lock up, and its file, if this store holds it: when no run is being
+    /// written, or when the store closes (a run it leaves `running` is then recovered by
+    /// the next writer, as a killed process's is).
+    pub(super) fn unlock_runs(&self) {
+        let mut held = self.run_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(file) = held.take() {
+            // Where it cannot be removed (a folder made read-only meanwhile), an
+            // unlocked file left behind is what a killed process leaves: harmless.
+            #[cfg(unix)]
+            let _ = std::fs::remove_file(self.run_lock_path());
+            // Closing the file releases its lock.
+            drop(file);
+        }
+    }
+}
+
+/// Whether `file` is the file at `path`, not one removed from there since it was opened.
+#[cfg(unix)]
+fn is_at(file: &File, path: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(open), Ok(there)) => (open.dev(), open.ino()) == (there.dev(), there.ino()),
+        _ => false,
+    }
+}
+
+/// Elsewhere the lock file is never removed, so the file opened is the one at the path.
+#[cfg(not(unix))]
+fn is_at(_: &File, _: &std::path::Path) -> bool {
+    true
 }
 
 /// Opens the lock file, creating it readable by its owner only, as the store is.
@@ -112,29 +151,65 @@ mod tests {
         ));
         assert_eq!(other.run(&run.id).unwrap().status, RunStatus::Running);
 
-        // The writer carries on and seals its run; then the store is free again.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(writing.run_lock_path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+
+        // The writer carries on and seals its run; then the store is free again, and
+        // its lock file gone.
         let sealed = writing.finish_run(&run.id, RunStatus::Complete, NOW).unwrap();
         assert_eq!(sealed.status, RunStatus::Complete);
+        #[cfg(unix)]
+        assert!(!writing.run_lock_path().exists());
         assert_eq!(other.recover_interrupted(NOW).unwrap(), Vec::<String>::new());
         let next = other.begin_run(NOW, NOW, &[]).unwrap();
         other.finish_run(&next.id, RunStatus::Complete, NOW).unwrap();
     }
 
     /// A writer that is gone (here: its store closed without sealing; in life, a killed
-    /// process, whose locks the system releases) leaves its run to be recovered.
+    /// process, whose locks the system releases) leaves its run to be recovered, and a
+    /// lock file left behind unlocked is taken as if it were new.
     #[test]
     fn a_run_whose_writer_is_gone_is_recovered_as_partial() {
         let (_dir, path, writing, run) = store_being_written();
         drop(writing);
+        #[cfg(unix)]
+        assert!(
+            !Store::open(&path).unwrap().run_lock_path().exists(),
+            "removed on closing"
+        );
+        // What a killed process leaves: the file, unlocked.
+        std::fs::write(format!("{}.lock", path.display()), b"").unwrap();
 
         let next = Store::open(&path).unwrap();
         assert_eq!(next.recover_interrupted(NOW).unwrap(), vec![run.id.clone()]);
         assert_eq!(next.run(&run.id).unwrap().status, RunStatus::Partial);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(next.run_lock_path()).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
+    }
+
+    /// Regression guard for removing the lock file at the seal: a process that opened
+    /// the file just before its holder removed it must not count a lock on that removed
+    /// file as the store's, beside a third process locking the new one.
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_on_a_removed_lock_file_is_not_the_run_lock() {
+        let (_dir, path, writing, run) = store_being_written();
+        let late = Store::open(&path).unwrap();
+        // Opened while the writer holds it, as a second process would, then removed
+        // and released by the writer's seal.
+        let stale = super::open_private(&late.run_lock_path()).unwrap();
+        writing.finish_run(&run.id, RunStatus::Complete, NOW).unwrap();
+        stale.try_lock().unwrap();
+        assert!(!super::is_at(&stale, &late.run_lock_path()));
+        // A third writer now takes the lock at the path: the late one is then busy.
+        let third = Store::open(&path).unwrap();
+        let third_run = third.begin_run(NOW, NOW, &[]).unwrap();
+        assert!(matches!(
+            late.begin_run(NOW, NOW, &[]),
+            Err(crate::store::StoreError::Busy(_))
+        ));
+        third.finish_run(&third_run.id, RunStatus::Complete, NOW).unwrap();
     }
 }
