@@ -35,32 +35,23 @@ impl Store {
             return Ok(());
         }
         let path = self.run_lock_path();
-        let file = open_private(&path).map_err(|source| StoreError::Io {
-            path: path.clone(),
-            source: match source.kind() {
-                // A folder that cannot be written: say what that means for the store.
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => std::io::Error::new(
-                    source.kind(),
-                    format!("cannot be made, so the store is read-only here and nothing was written ({source})"),
-                ),
-                _ => source,
-            },
-        })?;
-        match file.try_lock() {
-            // The file locked may be one its last holder removed after this process
-            // opened it (see `unlock_runs_if_idle`): a lock on it excludes nobody, so
-            // the file now at the path is locked instead.
-            Ok(()) if !is_at(&file, &path) => {
-                drop(held);
-                self.lock_runs()
+        // The file locked may be one its last holder removed after this process opened
+        // it (see `unlock_runs`): a lock on it excludes nobody, so the file now at the
+        // path is tried instead. Each such turn means another writer has come and gone;
+        // after a few, the store is as busy as if one held the lock.
+        for _ in 0..3 {
+            let file = open_private(&path).map_err(|source| unmade(&path, source))?;
+            match file.try_lock() {
+                Ok(()) if !is_at(&file, &path) => continue,
+                Ok(()) => {
+                    *held = Some(file);
+                    return Ok(());
+                }
+                Err(TryLockError::WouldBlock) => break,
+                Err(TryLockError::Error(source)) => return Err(StoreError::Io { path, source }),
             }
-            Ok(()) => {
-                *held = Some(file);
-                Ok(())
-            }
-            Err(TryLockError::WouldBlock) => Err(StoreError::Busy(self.path.clone())),
-            Err(TryLockError::Error(source)) => Err(StoreError::Io { path, source }),
         }
+        Err(StoreError::Busy(self.path.clone()))
     }
 
     /// Gives the run lock up once no run this store began is still being written. The
@@ -86,6 +77,23 @@ impl Store {
             // Closing the file releases its lock.
             drop(file);
         }
+    }
+}
+
+/// The error of a lock file that could not be opened. In a folder that cannot be
+/// written, it says what that means for the store.
+fn unmade(path: &std::path::Path, source: std::io::Error) -> StoreError {
+    use std::io::ErrorKind::{PermissionDenied, ReadOnlyFilesystem};
+    let source = match source.kind() {
+        kind @ (PermissionDenied | ReadOnlyFilesystem) => std::io::Error::new(
+            kind,
+            format!("cannot be made, so the store is read-only here and nothing was written ({source})"),
+        ),
+        _ => source,
+    };
+    StoreError::Io {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
