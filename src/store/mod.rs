@@ -161,9 +161,7 @@ fn cannot_open(e: &StoreError) -> bool {
 /// file alone would miss, or where the store's schema is older than this evidra's (it
 /// cannot be brought up to date here).
 fn open_unchanging(path: &Path) -> Result<Option<Connection>, StoreError> {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+    if std::fs::metadata(beside(path, "-wal")).is_ok_and(|m| m.len() > 0) {
         return Ok(None);
     }
     // A URI, whose `%`, `?` and `#` would otherwise be read as its own syntax.
@@ -186,6 +184,26 @@ fn open_unchanging(path: &Path) -> Result<Option<Connection>, StoreError> {
     Ok(schema::is_current(&conn, path)?.then_some(conn))
 }
 
+/// Options for a file the store creates beside it (the store itself, its run lock):
+/// readable by its owner only, as evidence is sensitive.
+fn owner_only() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+/// `path` with `suffix` added to its file name: the files SQLite and evidra keep beside
+/// the store (`-wal`, `.lock`).
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// Creates the database file with mode 0600 before SQLite opens it: evidence is
 /// sensitive, and SQLite would otherwise create it with the process umask.
 fn create_private(path: &Path) -> Result<(), StoreError> {
@@ -199,14 +217,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
+    match owner_only().write(true).create_new(true).open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(io(e)),

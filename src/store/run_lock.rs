@@ -15,7 +15,7 @@
 //! The lock is on a file of its own, not on the database: SQLite locks the database
 //! with POSIX locks, which some file systems (NFS) implement with the same machinery.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::PathBuf;
 
 use super::{Store, StoreError};
@@ -23,9 +23,7 @@ use super::{Store, StoreError};
 impl Store {
     /// Where the run lock of this store is.
     pub fn run_lock_path(&self) -> PathBuf {
-        let mut path = self.path.clone().into_os_string();
-        path.push(".lock");
-        PathBuf::from(path)
+        super::beside(&self.path, ".lock")
     }
 
     /// Takes the run lock, if this store does not hold it already.
@@ -115,14 +113,12 @@ fn is_at(_: &File, _: &std::path::Path) -> bool {
 
 /// Opens the lock file, creating it readable by its owner only, as the store is.
 fn open_private(path: &std::path::Path) -> std::io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
+    super::owner_only()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
 }
 
 #[cfg(test)]
