@@ -385,16 +385,24 @@ fn run(cli: Cli) -> Result<u8> {
                 outcome.gaps,
                 outcome.run.manifest.as_deref().unwrap_or("-")
             );
-            if std::env::var_os("EVIDRA_TIMINGS").is_some_and(|v| v == "1") {
+            let timings = std::env::var_os("EVIDRA_TIMINGS");
+            if let Some(shown) = timings.as_ref().filter(|v| *v == "1" || *v == "all") {
                 let t = &outcome.timings;
                 eprintln!(
-                    "timings: collect {:.2} s, evaluate {:.2} s (reading the run back {:.2} s), seal {:.2} s; slowest controls:",
+                    "timings: collect {:.2} s, evaluate {:.2} s (reading the run back {:.2} s), seal {:.2} s; {}:",
                     t.collect.as_secs_f64(),
                     t.evaluate.as_secs_f64(),
                     t.load.as_secs_f64(),
-                    t.seal.as_secs_f64()
+                    t.seal.as_secs_f64(),
+                    if shown == "all" {
+                        "every control"
+                    } else {
+                        "slowest controls"
+                    }
                 );
-                for (control, took) in t.controls.iter().take(5) {
+                // `all`: every control, slowest first, for whoever is tuning the rules.
+                let listed = if shown == "all" { t.controls.len() } else { 5 };
+                for (control, took) in t.controls.iter().take(listed) {
                     eprintln!("  {:>7.2} s  {control}", took.as_secs_f64());
                 }
                 // Against the evaluation's wall time, how much of it the rules were.
