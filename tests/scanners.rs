@@ -810,6 +810,89 @@ fn the_streamed_json_report_is_the_built_one() {
     assert!(flagged > 0, "some finding is overdue: the flag is covered");
 }
 
+/// The streamed JSON report copies each finding into a batch it reuses, once batches
+/// come back written: a field left over from the finding a slot held before (a longer
+/// evidence list, an overdue flag, a message) must never show. Findings of several
+/// batches, unlike one another in each field, in two runs so that some are overdue.
+#[test]
+fn a_streamed_json_report_of_many_batches_shows_nothing_of_a_slots_last_finding() {
+    use evidra::store::{RunStatus, StoredFinding};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("evidra.db")).unwrap();
+    let catalogue = evidra::catalogue::Catalogue::with_dirs(&[]).unwrap();
+    let controls: Vec<&str> = catalogue
+        .controls
+        .iter()
+        .filter(|c| c.requirements.iter().any(|m| m.framework == "soc2"))
+        .map(|c| c.id.as_str())
+        .take(3)
+        .collect();
+    let findings = |failing_from: usize| -> Vec<StoredFinding> {
+        (0..3000)
+            .map(|i| StoredFinding {
+                control: controls[i % controls.len()].to_owned(),
+                provider: "aws".into(),
+                account: format!("{:012}", i % 7),
+                region: ["global", "us-east-1", "eu-west-1"][i % 3].into(),
+                resource_type: "aws.iam.user".into(),
+                resource_id: format!("arn:aws:iam::{:012}:user/{}", i % 7, "u".repeat(1 + i % 40)) + &i.to_string(),
+                status: if i >= failing_from && i % 2 == 0 {
+                    "fail"
+                } else {
+                    ["pass", "error", "not_applicable"][i % 3]
+                }
+                .into(),
+                message: "m".repeat(i % 97),
+                evidence: (0..i % 4).map(|n| format!("{:064x}", i * 4 + n)).collect(),
+            })
+            .collect()
+    };
+    for (at, failing_from) in [(SEPT, 1500), (NOV, 0)] {
+        let run = store.begin_run(at, at, &["files".to_owned()]).unwrap();
+        store.write_findings(&run.id, &findings(failing_from)).unwrap();
+        store.finish_run(&run.id, RunStatus::Complete, at).unwrap();
+    }
+    let run = store.resolve_run("latest").unwrap();
+    let deadlines = evidra::config::Deadlines {
+        critical: Some(7),
+        high: Some(7),
+        medium: Some(7),
+        low: Some(7),
+        info: Some(7),
+    };
+    let overdue = evidra::followup::Overdue::of(&store, &catalogue, &deadlines, &run).unwrap();
+    let mut model = evidra::report::build(&store, &catalogue, &run, "soc2", None).unwrap();
+    overdue.flag(&mut model);
+    // The model's findings are the stored ones: both reports are made of them.
+    let stored: Vec<_> = store
+        .findings(&run.id)
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.control, f.resource_id, f.status, f.message, f.evidence))
+        .collect();
+    let in_model: Vec<_> = model
+        .findings
+        .iter()
+        .map(|f| {
+            let (control, id, status) = (f.control.clone(), f.resource.id.clone(), f.status.as_str().to_owned());
+            (control, id, status, f.message.clone(), f.evidence.clone())
+        })
+        .collect();
+    assert_eq!(in_model, stored);
+    let flagged = model.findings.iter().filter(|f| f.overdue == Some(true)).count();
+    assert!(
+        flagged > 0 && flagged < 3000,
+        "{flagged} overdue: both kinds are covered"
+    );
+    let built = String::from_utf8(evidra::report::render(&model, evidra::report::Format::Json).unwrap()).unwrap();
+    let mut streamed = Vec::new();
+    evidra::report::write_json_streamed(&store, &catalogue, &run, "soc2", None, Some(&overdue), &mut streamed).unwrap();
+    let streamed = String::from_utf8(streamed).unwrap();
+    let first_difference = streamed.lines().zip(built.lines()).position(|(s, b)| s != b);
+    assert_eq!(first_difference, None, "the first line that differs");
+    assert_eq!(streamed.len(), built.len());
+}
+
 /// A malformed scanner file stops the import with an error naming it (exit 1).
 fn rejects(name: &str, content: &str, expected: &str) {
     let dir = tempfile::tempdir().unwrap();

@@ -192,14 +192,25 @@ pub fn write_json_streamed(
     let model = evidra_collector_core::pipelined(
         2,
         move |hand_over| {
-            let mut batch = Vec::with_capacity(FINDINGS_PER_WRITE);
+            // Each finding is copied into the strings of one the batch already held, as
+            // batches come back written: allocating and freeing every finding's ten
+            // strings was a fifth of this thread's time at a million findings.
+            let mut batch: Vec<model::Finding> = Vec::with_capacity(FINDINGS_PER_WRITE);
+            let mut filled = 0;
             let model = model::build_each(store, catalogue, run, framework, organisation, overdue, |finding| {
-                batch.push(finding);
-                if batch.len() == FINDINGS_PER_WRITE {
-                    hand_over(std::mem::take(&mut batch))?;
+                match batch.get_mut(filled) {
+                    Some(slot) => slot.clone_from(finding),
+                    None => batch.push(finding.clone()),
+                }
+                filled += 1;
+                if filled == FINDINGS_PER_WRITE {
+                    let full = std::mem::take(&mut batch);
+                    batch = hand_over(full)?.unwrap_or_else(|| Vec::with_capacity(FINDINGS_PER_WRITE));
+                    filled = 0;
                 }
                 Ok::<(), ReportError>(())
             })?;
+            batch.truncate(filled);
             hand_over(batch)?;
             Ok(model)
         },

@@ -10,14 +10,14 @@ use super::ReportError;
 use crate::catalogue::{Catalogue, Control, Framework};
 use crate::engine::Status;
 use crate::exceptions::Exception;
-use crate::store::{EvidenceMeta, Run, Store, StoredFinding};
+use crate::store::{EvidenceMeta, FindingRow, Run, Store};
 
 /// A control's requirement IDs by framework, sorted.
 pub type RequirementMap = BTreeMap<String, Vec<String>>;
 
 /// Fields in the order of their JSON names, so the JSON report's keys come out sorted
 /// without going through a sorted map (as [`Finding`]).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ResourceRef {
     pub account: String,
     pub id: String,
@@ -30,7 +30,7 @@ pub struct ResourceRef {
 /// Fields in the order of their JSON names: the JSON report writes a million findings
 /// straight from this struct with its keys sorted, where making a sorted map of each
 /// first was a third of the report's time (`finding_keys_serialise_sorted` holds it).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct Finding {
     pub control: String,
     pub evidence: Vec<String>,
@@ -45,6 +45,39 @@ pub struct Finding {
     pub resource: ResourceRef,
     pub severity: String,
     pub status: Status,
+}
+
+impl Clone for Finding {
+    fn clone(&self) -> Self {
+        Finding {
+            control: self.control.clone(),
+            evidence: self.evidence.clone(),
+            message: self.message.clone(),
+            overdue: self.overdue,
+            requirements: self.requirements.clone(),
+            resource: self.resource.clone(),
+            severity: self.severity.clone(),
+            status: self.status,
+        }
+    }
+
+    /// Field by field, into the strings `self` already has: the JSON report copies each
+    /// finding into a batch it reuses, and so allocates nothing per finding.
+    fn clone_from(&mut self, source: &Self) {
+        self.control.clone_from(&source.control);
+        self.evidence.clone_from(&source.evidence);
+        self.message.clone_from(&source.message);
+        self.overdue = source.overdue;
+        self.requirements.clone_from(&source.requirements);
+        let (to, from) = (&mut self.resource, &source.resource);
+        to.account.clone_from(&from.account);
+        to.id.clone_from(&from.id);
+        to.provider.clone_from(&from.provider);
+        to.region.clone_from(&from.region);
+        to.resource_type.clone_from(&from.resource_type);
+        self.severity.clone_from(&source.severity);
+        self.status = source.status;
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,7 +174,7 @@ pub fn build(
 ) -> Result<ReportModel, ReportError> {
     let mut findings = Vec::with_capacity(store.finding_count(&run.id)?);
     let mut model = build_each(store, catalogue, run, framework, organisation, None, |f| {
-        findings.push(f);
+        findings.push(f.clone());
         Ok::<(), ReportError>(())
     })?;
     findings.shrink_to_fit();
@@ -149,8 +182,9 @@ pub fn build(
     Ok(model)
 }
 
-/// Builds the report as [`build`] does, but hands each finding to `each` as it is read
-/// from the store, in the report's order, and keeps none: the model comes back with no
+/// Builds the report as [`build`] does, but lends each finding to `each` as it is read
+/// from the store, in the report's order (one finding, refilled from each row: a caller
+/// keeping them copies them), and keeps none: the model comes back with no
 /// `findings`, everything counted over them (requirement statuses, summary, cited
 /// evidence, exceptions' waived counts) already counted. A million findings held at
 /// once was most of a large JSON report's time (the kernel zeroing fresh memory) and
@@ -165,7 +199,7 @@ pub fn build_each<E: From<ReportError>>(
     framework: &str,
     organisation: Option<String>,
     overdue: Option<&crate::followup::Overdue>,
-    mut each: impl FnMut(Finding) -> Result<(), E>,
+    mut each: impl FnMut(&Finding) -> Result<(), E>,
 ) -> Result<ReportModel, E> {
     let Some(fw) = catalogue.framework(framework) else {
         let known: Vec<&str> = catalogue.frameworks.keys().map(String::as_str).collect();
@@ -199,24 +233,33 @@ pub fn build_each<E: From<ReportError>>(
     let mut cited: BTreeSet<String> = BTreeSet::new();
     // The first error of `each`: the store's reading goes on to its end, unused.
     let mut failed: Option<E> = None;
+    // Each row read into this one finding, in the strings it already has.
+    let mut current: Option<Finding> = None;
     store
-        .findings_each(&run.id, |f| {
+        .finding_rows(&run.id, |row| {
             if failed.is_some() {
                 return;
             }
-            if f.status == "waived" {
+            if row.status == "waived" {
+                let f = row.to_owned();
                 for (exception, view) in exceptions.iter_mut() {
                     if exception.matches(&f) {
                         view.waived += 1;
                     }
                 }
             }
-            let Some((control_id, (control, mapping))) = mapped.get_key_value(f.control.as_str()) else {
+            let Some((control_id, (control, mapping))) = mapped.get_key_value(row.control) else {
                 return;
             };
-            let mut finding = finding(f, control, mapping.clone());
+            let finding = match &mut current {
+                Some(finding) => {
+                    finding.refill(row, control, mapping);
+                    finding
+                }
+                None => current.insert(Finding::of_row(row, control, mapping)),
+            };
             if let Some(overdue) = overdue {
-                finding.overdue = Some(overdue.contains(&finding));
+                finding.overdue = Some(overdue.contains(finding));
             }
             *per_control
                 .entry(*control_id)
@@ -355,22 +398,44 @@ fn requirement_map(control: &Control) -> RequirementMap {
     requirements
 }
 
-fn finding(f: StoredFinding, control: &Control, requirements: Arc<RequirementMap>) -> Finding {
-    Finding {
-        status: Status::parse(&f.status).unwrap_or(Status::Error),
-        severity: control.severity.as_str().to_owned(),
-        resource: ResourceRef {
-            provider: f.provider,
-            account: f.account,
-            region: f.region,
-            resource_type: f.resource_type,
-            id: f.resource_id,
-        },
-        control: f.control,
-        message: f.message,
-        evidence: f.evidence,
-        requirements,
-        overdue: None,
+impl Finding {
+    /// The finding of the stored `row`, of `control`.
+    fn of_row(row: &FindingRow<'_>, control: &Control, requirements: &Arc<RequirementMap>) -> Finding {
+        let mut finding = Finding {
+            control: String::new(),
+            evidence: Vec::new(),
+            message: String::new(),
+            overdue: None,
+            requirements: requirements.clone(),
+            resource: ResourceRef::default(),
+            severity: String::new(),
+            status: Status::Error,
+        };
+        finding.refill(row, control, requirements);
+        finding
+    }
+
+    /// Becomes the finding of `row`, in the strings it already has.
+    fn refill(&mut self, row: &FindingRow<'_>, control: &Control, requirements: &Arc<RequirementMap>) {
+        let set = |to: &mut String, from: &str| {
+            to.clear();
+            to.push_str(from);
+        };
+        set(&mut self.control, row.control);
+        row.evidence_into(&mut self.evidence);
+        set(&mut self.message, row.message);
+        self.overdue = None;
+        if !Arc::ptr_eq(&self.requirements, requirements) {
+            self.requirements = requirements.clone();
+        }
+        let resource = &mut self.resource;
+        set(&mut resource.account, row.account);
+        set(&mut resource.id, row.resource_id);
+        set(&mut resource.provider, row.provider);
+        set(&mut resource.region, row.region);
+        set(&mut resource.resource_type, row.resource_type);
+        set(&mut self.severity, control.severity.as_str());
+        self.status = Status::parse(row.status).unwrap_or(Status::Error);
     }
 }
 

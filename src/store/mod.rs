@@ -27,7 +27,7 @@ pub use attachments::{Attachment, MANUAL_SOURCE, NewAttachment};
 pub use import::ImportedRun;
 pub use manifest::{SECTIONS, hashes as row_hashes, manifest_document};
 pub use prune::{PRUNE_OPERATION, PRUNE_SOURCE, Pruned};
-pub use read::{EvidenceMeta, RunData};
+pub use read::{EvidenceMeta, FindingRow, RunData};
 pub use runs::{FindingsWriter, Run, RunSink, RunStatus, StoredFinding};
 
 #[derive(Debug, thiserror::Error)]

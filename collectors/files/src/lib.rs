@@ -161,7 +161,9 @@ pub fn import_into(
     // thread.
     evidra_collector_core::pipelined(
         1,
-        move |hand_over| assemble::write(label, parsed, collected_at, hand_over),
+        // A batch given back is dropped here, on the assembling thread; not reused: the
+        // next one's records are moved in whole.
+        move |hand_over| assemble::write(label, parsed, collected_at, &mut |batch| hand_over(batch).map(drop)),
         || CollectError::Sink(evidra_collector_core::SinkError("the store stopped".into())),
         sink,
     )
