@@ -365,9 +365,9 @@ fn rego_record(r: &ResourceRecord, properties: regorus::Value, keys: &mut Intern
 /// holding its own copies, which was most of the engine's memory at scale.
 #[derive(Default)]
 struct Interner {
-    texts: std::collections::HashMap<String, regorus::Value>,
+    texts: std::collections::HashMap<String, regorus::Value, foldhash::fast::RandomState>,
     /// Small arrays and objects by their JSON text (see [`SHARED_CONTAINER_MAX`]).
-    containers: std::collections::HashMap<String, regorus::Value>,
+    containers: std::collections::HashMap<String, regorus::Value, foldhash::fast::RandomState>,
 }
 
 impl Interner {
