@@ -121,6 +121,19 @@ fn killing_a_collection_loses_no_earlier_run() {
         assert_ne!(r["status"], "running", "no run is left open: {r}");
     }
     assert_eq!(evidra(dir.path(), &["verify"]).status.code(), Some(0));
+    // A run killed while its findings were being written keeps none of them: never some
+    // controls' findings and not others'.
+    let store = evidra::store::Store::open(&dir.path().join("evidra.db")).unwrap();
+    for run in store.runs().unwrap() {
+        if run.catalogue.is_none() {
+            assert_eq!(
+                store.findings(&run.id).unwrap(),
+                [],
+                "run {} was not evaluated to its end",
+                run.id
+            );
+        }
+    }
 }
 
 #[test]

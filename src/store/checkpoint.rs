@@ -3,7 +3,7 @@
 //! In WAL mode SQLite writes each page twice: into the log when a transaction commits,
 //! and into the database file at the next checkpoint. By default the connection that
 //! commits also checkpoints, once the log holds 1,000 pages, before its commit returns.
-//! A run's findings are one transaction, so at 100,000 users the checkpoint after it
+//! A run's findings were one transaction, so at 100,000 users the checkpoint after it
 //! copied about 400 MB on the main thread, 1.6 s with the other core idle (perf,
 //! benches/scale.sh 100000), and the collection's smaller checkpoints held up the
 //! thread that stores batches. Here the commit only wakes a thread that checkpoints on

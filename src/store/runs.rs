@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::manifest::{self, Digest, RowForm};
+use super::manifest::{self, RowForm};
 use super::written::Section;
 use super::{Store, StoreError};
 use crate::canonical;
@@ -250,54 +250,31 @@ impl Store {
         self.write_findings_with(run_id, |writer| writer.write(findings))
     }
 
-    /// Writes findings as `produce` hands them over, all in one transaction: a run's
-    /// findings are stored whole or not at all, and never all held in memory at once.
-    /// An error from `produce` rolls back every finding it wrote.
+    /// Writes findings as `produce` hands them over, each handful in a transaction of its
+    /// own ([`FindingsWriter::write`]), never all held in memory at once.
+    ///
+    /// A run's findings are whole only once the run's catalogue is recorded
+    /// ([`Self::set_catalogue`], after the last of them): a run left running before that
+    /// (a killed process, an evaluation that failed) is sealed by
+    /// [`Self::recover_interrupted`] with none of them, never with some controls'
+    /// findings and not others'. In one transaction, the
+    /// write-ahead log held the whole run's findings until its end (400 MB at 100,000
+    /// users), and copying them into the store and deleting the log came after the seal,
+    /// with the other core idle.
     pub fn write_findings_with<E: From<StoreError>>(
         &self,
         run_id: &str,
-        produce: impl FnOnce(&mut FindingsWriter<'_, '_>) -> Result<(), E>,
+        produce: impl FnOnce(&mut FindingsWriter<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let conn = self.conn();
-        // Each finding's run must be `running`, which a run that does not exist is not.
-        // The trigger `findings_only_running` checks that for every row it is given, and
-        // the foreign key looked the run up again: at a million findings the key cost
-        // SQLite 1.5 s (6.3 -> 4.8 s, the same rows, with and without) and the trigger
-        // another 1.1-1.3 s (the sqlite3 shell, a million rows of one INSERT ... SELECT,
-        // twice each). Both are lifted for this one transaction, which checks the run
-        // once instead: it holds the store's write lock from its start, so the run
-        // cannot finish in between. The guard turns the key back on; the trigger is put
-        // back before the commit, or comes back with the rollback.
-        let _checked_once = ForeignKeysOff::new(&conn).map_err(StoreError::from)?;
-        let tx = rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let trigger = lift_trigger(&tx, "findings_only_running").map_err(StoreError::from)?;
-        require_running(&tx, run_id)?;
-        let mut digests = Vec::new();
-        {
-            let mut insert_one = tx
-                .prepare_cached(&insert_sql("INSERT", "findings", &FINDING_COLUMNS, 1))
-                .map_err(StoreError::from)?;
-            let mut insert_many = tx
-                .prepare_cached(&insert_sql("INSERT", "findings", &FINDING_COLUMNS, ROWS_PER_INSERT))
-                .map_err(StoreError::from)?;
-            produce(&mut FindingsWriter {
-                run_id,
-                insert_one: &mut insert_one,
-                insert_many: &mut insert_many,
-                form: RowForm::of(Section::Findings.name()),
-                digests: &mut digests,
-            })?;
-        }
-        if let Some(sql) = trigger {
-            tx.execute_batch(&sql).map_err(StoreError::from)?;
-        }
-        tx.commit().map_err(StoreError::from)?;
-        self.written().add(run_id, Section::Findings, digests);
-        Ok(())
+        produce(&mut FindingsWriter {
+            store: self,
+            run_id,
+            form: RowForm::of(Section::Findings.name()),
+        })
     }
 
-    /// Records which control catalogue (by hash) evaluated the run.
+    /// Records which control catalogue (by hash) evaluated the run: the mark that its
+    /// findings are all written (see [`Self::write_findings_with`]).
     pub fn set_catalogue(&self, run_id: &str, catalogue: &str) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE runs SET catalogue = ?1 WHERE id = ?2 AND status = 'running'",
@@ -359,29 +336,59 @@ impl Store {
     /// `running` too, and not to be touched (see `run_lock`).
     pub fn recover_interrupted(&self, now: &str) -> Result<Vec<String>, StoreError> {
         self.lock_runs()?;
-        let ids: Vec<String> = {
+        let runs: Vec<(String, bool)> = {
             let conn = self.conn();
-            let mut stmt = conn.prepare("SELECT id FROM runs WHERE status = 'running' ORDER BY seq")?;
-            stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+            let mut stmt =
+                conn.prepare("SELECT id, catalogue IS NOT NULL FROM runs WHERE status = 'running' ORDER BY seq")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
         };
-        for id in &ids {
-            self.finish_run(id, RunStatus::Partial, now)?;
+        let mut ids = Vec::with_capacity(runs.len());
+        for (id, evaluated) in runs {
+            if !evaluated {
+                self.drop_unfinished_findings(&id)?;
+            }
+            self.finish_run(&id, RunStatus::Partial, now)?;
+            ids.push(id);
         }
         // The lock is kept for the run the caller begins next, so no other process can
         // begin one in between; it goes with that run's seal, or with this store.
         Ok(ids)
     }
+
+    /// Deletes the findings of a running run whose evaluation never finished (no
+    /// catalogue recorded; see [`Store::write_findings_with`]): they are some of its
+    /// controls' findings, and a requirement judged on some of its controls could pass.
+    /// The append-only trigger is lifted for this one transaction, as `prune` does.
+    fn drop_unfinished_findings(&self, run_id: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let tx = rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)?;
+        let unfinished: bool = tx.query_row(
+            "SELECT status = 'running' AND catalogue IS NULL FROM runs WHERE id = ?1",
+            params![run_id],
+            |r| r.get(0),
+        )?;
+        if unfinished {
+            let trigger = lift_trigger(&tx, "findings_no_delete")?;
+            tx.execute("DELETE FROM findings WHERE run_id = ?1", params![run_id])?;
+            if let Some(sql) = trigger {
+                tx.execute_batch(&sql)?;
+            }
+        }
+        tx.commit()?;
+        drop(conn);
+        if unfinished {
+            self.written().clear(run_id, Section::Findings);
+        }
+        Ok(())
+    }
 }
 
-/// Inserts findings inside [`Store::write_findings_with`]'s transaction.
-pub struct FindingsWriter<'a, 'conn> {
+/// Inserts findings for [`Store::write_findings_with`].
+pub struct FindingsWriter<'a> {
+    store: &'a Store,
     run_id: &'a str,
-    insert_one: &'a mut rusqlite::CachedStatement<'conn>,
-    insert_many: &'a mut rusqlite::CachedStatement<'conn>,
     form: RowForm,
-    /// Of the rows written, for the seal (see `written`).
-    /// One list per write: appending to one list of a million would copy it as it grew.
-    digests: &'a mut Vec<Vec<Digest>>,
 }
 
 /// Rows stored by one INSERT statement where there are that many. Each statement has
@@ -465,30 +472,56 @@ fn bind<const COLUMNS: usize>(
     Ok(())
 }
 
-impl FindingsWriter<'_, '_> {
+impl FindingsWriter<'_> {
+    /// Stores `findings` in one transaction: all of them, or none if it fails.
     pub fn write(&mut self, findings: &[StoredFinding]) -> Result<(), StoreError> {
         let run_id = self.run_id;
+        let conn = self.store.conn();
+        // Each finding's run must be `running`, which a run that does not exist is not.
+        // The trigger `findings_only_running` checks that for every row it is given, and
+        // the foreign key looked the run up again: at a million findings the key cost
+        // SQLite 1.5 s (6.3 -> 4.8 s, the same rows, with and without) and the trigger
+        // another 1.1-1.3 s (the sqlite3 shell, a million rows of one INSERT ... SELECT,
+        // twice each). Both are lifted for this one transaction, which checks the run
+        // once instead: it holds the store's write lock from its start, so the run
+        // cannot finish in between. The guard turns the key back on; the trigger is put
+        // back before the commit, or comes back with the rollback.
+        let checked_once = ForeignKeysOff::new(&conn)?;
+        let tx = rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)?;
+        let trigger = lift_trigger(&tx, "findings_only_running")?;
+        require_running(&tx, run_id)?;
         let form = &mut self.form;
         let mut digests = Vec::with_capacity(findings.len());
-        insert_rows(self.insert_one, self.insert_many, findings, |f, bind| {
-            let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
-            let columns = [
-                run_id,
-                &f.control,
-                &f.provider,
-                &f.account,
-                &f.region,
-                &f.resource_type,
-                &f.resource_id,
-                &f.status,
-                &f.message,
-                &evidence,
-            ];
-            // The section's columns are the stored ones after `run_id`.
-            digests.push(form.digest(&columns[1..]));
-            bind(columns)
-        })?;
-        self.digests.push(digests);
+        {
+            let mut insert_one = tx.prepare_cached(&insert_sql("INSERT", "findings", &FINDING_COLUMNS, 1))?;
+            let mut insert_many =
+                tx.prepare_cached(&insert_sql("INSERT", "findings", &FINDING_COLUMNS, ROWS_PER_INSERT))?;
+            insert_rows(&mut insert_one, &mut insert_many, findings, |f, bind| {
+                let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
+                let columns = [
+                    run_id,
+                    &f.control,
+                    &f.provider,
+                    &f.account,
+                    &f.region,
+                    &f.resource_type,
+                    &f.resource_id,
+                    &f.status,
+                    &f.message,
+                    &evidence,
+                ];
+                // The section's columns are the stored ones after `run_id`.
+                digests.push(form.digest(&columns[1..]));
+                bind(columns)
+            })?;
+        }
+        if let Some(sql) = trigger {
+            tx.execute_batch(&sql)?;
+        }
+        tx.commit()?;
+        drop(checked_once);
+        drop(conn);
+        self.store.written().add(run_id, Section::Findings, vec![digests]);
         Ok(())
     }
 }
@@ -601,6 +634,64 @@ pub(super) mod tests {
         (dir, store, run)
     }
 
+    /// A run whose evaluation stopped part way (a killed process, a failing rule
+    /// engine) holds the findings of the controls evaluated so far, each committed as
+    /// it came. Sealed with them, a requirement judged on some of its controls could
+    /// pass; recovery seals it with none, and the chain still verifies.
+    #[test]
+    fn a_run_interrupted_while_evaluating_is_recovered_without_its_findings() {
+        let (dir, store, run) = running();
+        store.write_findings(&run.id, &[finding()]).unwrap();
+        let mut other = finding();
+        other.control = "aws.iam.root_no_access_keys".into();
+        store.write_findings(&run.id, &[other]).unwrap();
+        drop(store);
+
+        let store = Store::open(&dir.path().join("evidra.db")).unwrap();
+        assert_eq!(store.findings(&run.id).unwrap().len(), 2, "committed as written");
+        assert_eq!(
+            store.recover_interrupted("2026-11-20T00:01:00Z").unwrap(),
+            vec![run.id.clone()]
+        );
+        assert_eq!(store.run(&run.id).unwrap().status, RunStatus::Partial);
+        assert_eq!(store.findings(&run.id).unwrap(), []);
+        let report = crate::store::verify::verify(&store).unwrap();
+        assert!(report.problems.is_empty(), "{report:?}");
+    }
+
+    /// A run whose evaluation finished (its catalogue recorded) but which was not sealed
+    /// keeps its findings when recovered: they are all of them.
+    #[test]
+    fn a_run_interrupted_after_evaluating_keeps_its_findings() {
+        let (dir, store, run) = running();
+        store.write_findings(&run.id, &[finding()]).unwrap();
+        store.set_catalogue(&run.id, "catalogue-hash").unwrap();
+        drop(store);
+
+        let store = Store::open(&dir.path().join("evidra.db")).unwrap();
+        assert_eq!(
+            store.recover_interrupted("2026-11-20T00:01:00Z").unwrap(),
+            vec![run.id.clone()]
+        );
+        assert_eq!(store.run(&run.id).unwrap().status, RunStatus::Partial);
+        assert_eq!(store.findings(&run.id).unwrap(), [finding()]);
+    }
+
+    /// The same, by the store that began the run and still holds the digests of the
+    /// findings it wrote: the seal must not list the findings recovery deleted.
+    #[test]
+    fn a_run_this_store_began_is_recovered_without_the_digests_of_its_findings() {
+        let (_dir, store, run) = running();
+        store.write_findings(&run.id, &[finding()]).unwrap();
+        assert_eq!(
+            store.recover_interrupted("2026-11-20T00:01:00Z").unwrap(),
+            vec![run.id.clone()]
+        );
+        assert_eq!(store.findings(&run.id).unwrap(), []);
+        let report = crate::store::verify::verify(&store).unwrap();
+        assert!(report.problems.is_empty(), "{report:?}");
+    }
+
     fn foreign_keys(store: &Store) -> i64 {
         store
             .conn()
@@ -675,11 +766,12 @@ pub(super) mod tests {
             store.write_findings("no-such-run", &[finding()]),
             Err(StoreError::NotRunning(_))
         ));
-        assert_eq!(
-            store.findings(&run.id).unwrap(),
-            [finding()],
-            "nothing of the failed write"
-        );
+        // Each write is a transaction of its own: the one before the producer failed is
+        // stored (a run whose evaluation fails loses it at recovery; see the tests of
+        // `recover_interrupted`).
+        let mut bob = finding();
+        bob.resource_id = "bob".into();
+        assert_eq!(store.findings(&run.id).unwrap(), [finding(), bob]);
         assert_eq!(store.run_data(&run.id).unwrap().resources.len(), 1);
 
         let conn = store.conn();
