@@ -241,7 +241,7 @@ pub fn build_each<E: From<ReportError>>(
                 return;
             }
             if row.status == "waived" {
-                let f = row.to_owned();
+                let f = row.to_stored();
                 for (exception, view) in exceptions.iter_mut() {
                     if exception.matches(&f) {
                         view.waived += 1;

@@ -34,7 +34,7 @@ pub struct FindingRow<'r> {
 
 impl FindingRow<'_> {
     /// The finding, owned.
-    pub fn to_owned(&self) -> StoredFinding {
+    pub fn to_stored(&self) -> StoredFinding {
         let mut evidence = Vec::new();
         self.evidence_into(&mut evidence);
         StoredFinding {
@@ -222,7 +222,7 @@ impl Store {
     /// Hands the run's findings to `each` one at a time, sorted (control, resource), so
     /// that a caller keeping something else of them never holds the stored list too.
     pub fn findings_each(&self, run_id: &str, mut each: impl FnMut(StoredFinding)) -> Result<(), StoreError> {
-        self.finding_rows(run_id, |row| each(row.to_owned()))
+        self.finding_rows(run_id, |row| each(row.to_stored()))
     }
 
     /// [`Self::findings_each`], each finding lent as its row's texts: a caller that
