@@ -365,10 +365,15 @@ fn rego_record(r: &ResourceRecord, properties: regorus::Value, keys: &mut Intern
 /// holding its own copies, which was most of the engine's memory at scale.
 #[derive(Default)]
 struct Interner {
-    texts: std::collections::HashMap<String, regorus::Value, foldhash::fast::RandomState>,
+    texts: FoldMap<String, regorus::Value>,
     /// Small arrays and objects by their JSON text (see [`SHARED_CONTAINER_MAX`]).
-    containers: std::collections::HashMap<String, regorus::Value, foldhash::fast::RandomState>,
+    containers: FoldMap<String, regorus::Value>,
 }
+
+/// The engine's hash maps, keyed by texts from the run (keys, IDs): hashed with
+/// foldhash, seeded per process, where std's SipHash was a fifth of building the inputs
+/// and a few percent of a large control's evaluation (benches/scale.sh).
+type FoldMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Interner {
     fn get(&mut self, text: &str) -> regorus::Value {
@@ -778,9 +783,8 @@ fn findings_from(
 ) -> Vec<StoredFinding> {
     // An ID held by two records of different types names the later one, as it did when
     // this was a map built in the records' order.
-    // Hashed with foldhash, as the interner: three lookups a record, SipHash's were a
-    // few percent of a large control's time.
-    let position: std::collections::HashMap<&str, usize, foldhash::fast::RandomState> = resources
+    // Three lookups a record (see `FoldMap`).
+    let position: FoldMap<&str, usize> = resources
         .iter()
         .enumerate()
         .map(|(i, r)| (r.resource_id.as_str(), i))

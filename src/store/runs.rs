@@ -257,10 +257,9 @@ impl Store {
     /// ([`Self::set_catalogue`], after the last of them): a run left running before that
     /// (a killed process, an evaluation that failed) is sealed by
     /// [`Self::recover_interrupted`] with none of them, never with some controls'
-    /// findings and not others'. In one transaction, the
-    /// write-ahead log held the whole run's findings until its end (400 MB at 100,000
-    /// users), and copying them into the store and deleting the log came after the seal,
-    /// with the other core idle.
+    /// findings and not others'. In one transaction, the write-ahead log held the whole
+    /// run's findings until its end (400 MB at 100,000 users), and copying them into the
+    /// store and deleting the log came after the seal, with the other core idle.
     pub fn write_findings_with<E: From<StoreError>>(
         &self,
         run_id: &str,
