@@ -317,10 +317,24 @@ impl Store {
         let bytes = manifest::document_bytes(&tx, run_id, Some(status.as_str()), written)?;
         let hash = evidra_collector_core::sha256_hex(&bytes);
         let signature = self.signer.as_ref().map(|k| (k.sign(&bytes), k.public_hex()));
-        tx.execute(
-            "UPDATE runs SET manifest = ?1, manifest_doc = ?2, status = ?3, signature = ?4, public_key = ?5 WHERE id = ?6 AND status = 'running'",
-            params![hash, bytes, status.as_str(), signature.as_ref().map(|s| &s.0), signature.as_ref().map(|s| &s.1), run_id],
-        )?;
+        // The document is written into a blob made to its size, not bound as a value:
+        // SQLite copies a bound value, then copies it again into the row it builds. At a
+        // million findings the document is 84 MB, and those two copies put 170-200 MB on
+        // the run's peak, at its end (benches/scale.sh 100000). A size past SQLite's
+        // limit fails in the UPDATE.
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        let sealed: Option<i64> = tx
+            .query_row(
+                "UPDATE runs SET manifest = ?1, manifest_doc = zeroblob(?2), status = ?3, signature = ?4, public_key = ?5 \
+                 WHERE id = ?6 AND status = 'running' RETURNING seq",
+                params![hash, size, status.as_str(), signature.as_ref().map(|s| &s.0), signature.as_ref().map(|s| &s.1), run_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(row) = sealed {
+            tx.blob_open(rusqlite::MAIN_DB, "runs", "manifest_doc", row, false)?
+                .write_at(&bytes, 0)?;
+        }
         tx.commit()?;
         if began_here {
             self.unlock_runs_if_idle();
