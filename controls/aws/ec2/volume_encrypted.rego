@@ -1,7 +1,10 @@
 package controls.aws.ec2.volume_encrypted
 
+# The volume's Name tag is read as a path, which is undefined (not an error) where the
+# tags are not an object: such tags only leave the name out. Read with object.get, they
+# failed the rule for every volume of the region (an error for each, none judged).
 name(r, c) := sprintf("%s (%s)", [object.get(c, "volumeId", r.id), n]) if {
-	n := object.get(object.get(r.properties, "tags", {}), "Name", null)
+	n := r.properties.tags.Name
 	is_string(n)
 } else := object.get(c, "volumeId", r.id)
 
