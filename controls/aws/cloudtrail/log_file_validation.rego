@@ -1,8 +1,8 @@
 package controls.aws.cloudtrail.log_file_validation
 
 config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 name(r) := object.get(config(r), "name", r.id)

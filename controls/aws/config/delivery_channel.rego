@@ -1,6 +1,6 @@
 package controls.aws.config.delivery_channel
 
-listed(p) if "delivery_channels" in object.keys(p)
+listed(p) if is_array(p.delivery_channels)
 
 bucket(ch) := b if {
 	b := object.get(ch, "s3BucketName", "")

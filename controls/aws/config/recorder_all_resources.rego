@@ -4,7 +4,7 @@ package controls.aws.config.recorder_all_resources
 # 2023; whether some region of the account records them cannot be judged from one
 # region, so `includeGlobalResourceTypes` is reported in the message, never judged.
 
-listed(p) if "recorders" in object.keys(p)
+listed(p) if is_array(p.recorders)
 
 status_of(rec) := s if {
 	s := object.get(rec, "status", {})

@@ -1,6 +1,6 @@
 package controls.aws.config.recorder_enabled
 
-listed(p) if "recorders" in object.keys(p)
+listed(p) if is_array(p.recorders)
 
 recording(p) := [rec.name | some rec in p.recorders; rec.status.recording == true]
 

@@ -1,8 +1,8 @@
 package controls.aws.ec2.default_sg_closed
 
 config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 group_name(r) := n if {

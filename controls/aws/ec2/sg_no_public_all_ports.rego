@@ -3,8 +3,8 @@ package controls.aws.ec2.sg_no_public_all_ports
 world := {"0.0.0.0/0", "::/0"}
 
 config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 collected(r) if is_array(object.get(config(r), "ipPermissions", null))

@@ -5,8 +5,8 @@ port := 3389
 world := {"0.0.0.0/0", "::/0"}
 
 config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 collected(r) if is_array(object.get(config(r), "ipPermissions", null))

@@ -9,7 +9,7 @@ name(r, c) := sprintf("%s (%s)", [object.get(c, "volumeId", r.id), n]) if {
 } else := object.get(c, "volumeId", r.id)
 
 use(c) := sprintf("attached to %s", [concat(", ", ids)]) if {
-	ids := [a.instanceId | some a in object.get(c, "attachments", []); is_string(a.instanceId)]
+	ids := [a.instanceId | a := c.attachments[_]; is_string(a.instanceId)]
 	count(ids) > 0
 } else := "not attached"
 

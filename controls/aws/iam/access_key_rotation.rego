@@ -12,7 +12,9 @@ day_ns := ((24 * 60) * 60) * 1000000000
 results := [verdict(r.id, r.properties) | some r in input.resources]
 
 verdict(id, p) := {"resource": id, "status": "error", "message": "the credential report was not collected for this user"} if {
-	not p.credential_report
+	not is_object(p.credential_report)
+} else := {"resource": id, "status": "error", "message": "the credential report row's access keys are not a list"} if {
+	not is_array(object.get(p.credential_report, "access_keys", []))
 } else := rotation(id, keys, late) if {
 	keys := [key | some key in p.credential_report.access_keys; key.active == true]
 	count(keys) > 0

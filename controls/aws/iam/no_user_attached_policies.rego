@@ -1,12 +1,18 @@
 package controls.aws.iam.no_user_attached_policies
 
-# The key is there, whatever its value, when the authorization details were read.
-collected(p) if _ = p.attached_policies
+# A list, empty or not, when the account authorization details were read.
+collected(p) if is_array(p.attached_policies)
 
+# A policy that is not an object is listed as it is, never dropped: dropping it would
+# pass a user whose attachments could not be read.
 direct(p) := array.concat(
-	[sprintf("%s (managed)", [a.name]) | some a in p.attached_policies],
-	[sprintf("%s (inline)", [i.name]) | some i in object.get(p, "inline_policies", [])],
+	[sprintf("%v (managed)", [name(a)]) | some a in p.attached_policies],
+	[sprintf("%v (inline)", [name(i)]) | some i in object.get(p, "inline_policies", [])],
 )
+
+name(policy) := n if {
+	n := policy.name
+} else := sprintf("unreadable %v", [policy])
 
 # Each user is judged once: its direct policies are listed once. The verdict is the
 # result itself, not an object to build it from.
@@ -22,6 +28,8 @@ verdict(id, p) := {"resource": id, "status": "pass", "message": "no policy attac
 	object.get(p, "inline_policies", []) == []
 } else := {"resource": id, "status": "error", "message": "the account authorization details were not collected for this user"} if {
 	not collected(p)
+} else := {"resource": id, "status": "error", "message": "the user's inline policies are not a list"} if {
+	not is_array(object.get(p, "inline_policies", []))
 } else := listed(id, direct(p))
 
 listed(id, policies) := {"resource": id, "status": "pass", "message": "no policy attached to the user directly"} if {

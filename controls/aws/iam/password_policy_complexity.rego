@@ -17,6 +17,13 @@ results contains {"resource": r.id, "status": "error", "message": "the password 
 	not collected(r.properties)
 }
 
+results contains {"resource": r.id, "status": "error", "message": "the password policy was collected but is not an object"} if {
+	some r in input.resources
+	policy := r.properties.password_policy
+	policy != null
+	not is_object(policy)
+}
+
 # `password_policy: null` is positive evidence that no policy is set (NoSuchEntity).
 results contains {"resource": r.id, "status": "fail", "message": "no account password policy: no character class is required"} if {
 	some r in input.resources
@@ -27,13 +34,13 @@ results contains {"resource": r.id, "status": "fail", "message": "no account pas
 results contains {"resource": r.id, "status": "pass", "message": "the password policy requires symbols, numbers, uppercase and lowercase letters"} if {
 	some r in input.resources
 	policy := r.properties.password_policy
-	policy != null
+	is_object(policy)
 	count(missing(policy)) == 0
 }
 
 results contains {"resource": r.id, "status": "fail", "message": sprintf("the password policy does not require %s", [concat(", ", missing(policy))])} if {
 	some r in input.resources
 	policy := r.properties.password_policy
-	policy != null
+	is_object(policy)
 	count(missing(policy)) > 0
 }

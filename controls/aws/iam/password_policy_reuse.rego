@@ -9,6 +9,13 @@ results contains {"resource": r.id, "status": "error", "message": "the password 
 	not collected(r.properties)
 }
 
+results contains {"resource": r.id, "status": "error", "message": "the password policy was collected but is not an object"} if {
+	some r in input.resources
+	policy := r.properties.password_policy
+	policy != null
+	not is_object(policy)
+}
+
 # `password_policy: null` is positive evidence that no policy is set (NoSuchEntity).
 results contains {"resource": r.id, "status": "fail", "message": "no account password policy: users may reuse any previous password"} if {
 	some r in input.resources
@@ -19,15 +26,21 @@ results contains {"resource": r.id, "status": "fail", "message": "no account pas
 results contains {"resource": r.id, "status": status, "message": message} if {
 	some r in input.resources
 	policy := r.properties.password_policy
-	policy != null
+	is_object(policy)
 	remembered := object.get(policy, "PasswordReusePrevention", 0)
 	status := verdict(remembered)
 	message := describe(remembered)
 }
 
-verdict(n) := "pass" if n >= minimum
+verdict(n) := "pass" if {
+	is_number(n)
+	n >= minimum
+}
 
-verdict(n) := "fail" if n < minimum
+verdict(n) := "fail" if {
+	is_number(n)
+	n < minimum
+}
 
 describe(0) := sprintf("password reuse prevention is not set (at least %d previous passwords required)", [minimum])
 

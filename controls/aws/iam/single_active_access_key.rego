@@ -15,7 +15,7 @@ verdict(id, p) := {"resource": id, "status": "not_applicable", "message": "no ac
 } else := {"resource": id, "status": "error", "message": "the credential report was not collected for this user"} if {
 	not p.credential_report
 } else := {"resource": id, "status": "error", "message": "the credential report row has no access key columns"} if {
-	not is_array(object.get(p.credential_report, "access_keys", null))
+	not is_array(p.credential_report.access_keys)
 } else := keys_verdict(id, [k | some k in p.credential_report.access_keys; k.active == true; _ = k.number])
 
 keys_verdict(id, keys) := {"resource": id, "status": "not_applicable", "message": "no active access key"} if {

@@ -5,9 +5,9 @@ package controls.aws.iam.user_console_mfa
 results := [verdict(r.id, r.properties) | some r in input.resources]
 
 verdict(id, p) := {"resource": id, "status": "error", "message": "the credential report was not collected for this user"} if {
-	not p.credential_report
+	not is_object(p.credential_report)
 } else := {"resource": id, "status": "not_applicable", "message": "no console password"} if {
-	object.get(p.credential_report, "password_enabled", null) != true
+	not p.credential_report.password_enabled == true
 } else := {"resource": id, "status": "pass", "message": "console password protected by MFA"} if {
 	p.credential_report.mfa_active == true
 } else := {"resource": id, "status": "fail", "message": "console password enabled and no MFA device"}

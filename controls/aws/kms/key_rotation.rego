@@ -1,8 +1,8 @@
 package controls.aws.kms.key_rotation
 
 config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 manager(r) := object.get(config(r), "keyManager", null)

@@ -1,8 +1,8 @@
 package controls.aws.rds.multi_az_production
 
 config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 name(r) := n if {
@@ -11,21 +11,18 @@ name(r) := n if {
 } else := r.id
 
 tags_known(r) if {
-	t := object.get(r.properties, "tags", null)
-	t != null
-	not is_string(t)
-	not is_array(t)
+	is_object(r.properties.tags)
 }
 
 production(r) if {
-	some k, v in r.properties.tags
+	v := r.properties.tags[k]
 	lower(k) in {"environment", "env"}
 	is_string(v)
 	lower(v) in {"production", "prod"}
 }
 
 env_tags(r) := [sprintf("%s=%s", [k, v]) |
-	some k, v in r.properties.tags
+	v := r.properties.tags[k]
 	lower(k) in {"environment", "env"}
 ]
 

@@ -1,8 +1,8 @@
 package controls.aws.rds.not_public
 
 config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 name(r) := n if {
@@ -13,7 +13,7 @@ name(r) := n if {
 flag(r) := object.get(config(r), "publiclyAccessible", null)
 
 endpoint(r) := sprintf(" (endpoint %s)", [a]) if {
-	a := object.get(object.get(config(r), "endpoint", {}), "address", null)
+	a := config(r).endpoint.address
 	is_string(a)
 } else := ""
 

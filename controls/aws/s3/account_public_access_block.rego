@@ -3,8 +3,8 @@ package controls.aws.s3.account_public_access_block
 flags := ["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"]
 
 config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 off(r) := [f | some f in flags; object.get(config(r), f, false) != true]

@@ -7,7 +7,7 @@ has_config(supplementary) if "ServerSideEncryptionConfiguration" in object.keys(
 # A missing key makes a reference undefined, which ends a body as false would: cheaper
 # than object.get with a default, each builtin call being a good part of the cost.
 algorithms(supplementary) := [algorithm(d) |
-	some rule in supplementary.ServerSideEncryptionConfiguration.rules
+	rule := supplementary.ServerSideEncryptionConfiguration.rules[_]
 	d := rule.applyServerSideEncryptionByDefault
 	is_string(d.sseAlgorithm)
 	d.sseAlgorithm != ""

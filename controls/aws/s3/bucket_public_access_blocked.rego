@@ -11,8 +11,8 @@ accounts := [r | some r in input.resources; r.type == "aws.s3.account_public_acc
 
 # The account-level block: its configuration item's `configuration`.
 account_config(r) := c if {
-	c := object.get(r.properties, "configuration", null)
-	c != null
+	c := r.properties.configuration
+	is_object(c)
 }
 
 # The flags the account-level block turns on, worked out once per scope.
