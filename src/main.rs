@@ -201,6 +201,9 @@ enum ControlsCommand {
         id: String,
         /// The rewritten rule: a .rego file of the control's package.
         rewrite: PathBuf,
+        /// List every input whose findings differ, not only the first five.
+        #[arg(long)]
+        all: bool,
     },
     /// Everything about one control: what it checks, why, how to fix it, its
     /// requirements with their rationale, and its Rego rule.
@@ -1188,7 +1191,7 @@ fn controls(command: ControlsCommand, config: &Config) -> Result<u8> {
             }
             Ok(0)
         }
-        ControlsCommand::Compare { id, rewrite } => {
+        ControlsCommand::Compare { id, rewrite, all } => {
             let catalogue = catalogue(config, &[])?;
             let Some(control) = catalogue.controls.iter().find(|c| c.id == id) else {
                 bail!("no control `{id}` (evidra controls list shows them)");
@@ -1222,14 +1225,17 @@ fn controls(command: ControlsCommand, config: &Config) -> Result<u8> {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            const SHOWN: usize = 5;
-            for d in comparison.differences.iter().take(SHOWN) {
+            let shown_at_most = if all { usize::MAX } else { 5 };
+            for d in comparison.differences.iter().take(shown_at_most) {
                 println!("- case \"{}\", {}", d.case, d.change);
                 println!("    rule:    {}", shown(&d.old));
                 println!("    rewrite: {}", shown(&d.new));
             }
-            if comparison.differences.len() > SHOWN {
-                println!("  ({} more)", comparison.differences.len() - SHOWN);
+            if comparison.differences.len() > shown_at_most {
+                println!(
+                    "  ({} more; --all lists them)",
+                    comparison.differences.len() - shown_at_most
+                );
             }
             Ok(1)
         }
@@ -1261,10 +1267,23 @@ fn controls(command: ControlsCommand, config: &Config) -> Result<u8> {
             for id in &without {
                 println!("FAIL {id}: has no test cases");
             }
+            let warned: Vec<_> = evidra::engine::testing::malformed_checks(controls.iter().copied())
+                .into_iter()
+                .filter(|r| !r.failures.is_empty())
+                .collect();
+            for r in &warned {
+                for f in &r.failures {
+                    println!("WARN {} / {}: {f}", r.control, r.case);
+                }
+            }
             println!(
-                "{} passed, {} failed",
+                "{} passed, {} failed{}",
                 results.len() - failed.len(),
-                failed.len() + without.len()
+                failed.len() + without.len(),
+                match warned.len() {
+                    0 => String::new(),
+                    n => format!("; {n} rule(s) warned: a malformed record fails them for their whole scope"),
+                }
             );
             Ok(if failed.is_empty() && without.is_empty() { 0 } else { 1 })
         }

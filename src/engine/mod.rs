@@ -11,6 +11,7 @@
 
 mod from_text;
 mod inputs;
+mod malformed;
 pub mod rewrite;
 mod status;
 pub mod testing;
@@ -528,6 +529,19 @@ pub fn evaluate_control(
     now: &str,
     now_ns: i128,
 ) -> Result<Vec<StoredFinding>, EngineError> {
+    evaluate_control_with(control, &mut None, index, now, now_ns)
+}
+
+/// [`evaluate_control`], with `rule` holding the control's compiled rule from the first
+/// scope that needs it on: a caller evaluating many small inputs (test cases, and
+/// `controls test`'s malformed copies of them) compiles it once.
+pub(crate) fn evaluate_control_with(
+    control: &Control,
+    rule: &mut Option<Rule>,
+    index: &Index<'_>,
+    now: &str,
+    now_ns: i128,
+) -> Result<Vec<StoredFinding>, EngineError> {
     let types = &control.resource_types;
     let mut scopes: BTreeSet<Scope> = BTreeSet::new();
     for t in types {
@@ -549,7 +563,6 @@ pub fn evaluate_control(
             .map(|(g, _)| g.scope.clone()),
     );
 
-    let mut rule: Option<Rule> = None;
     let mut out = Vec::new();
     for scope in scopes {
         let entries = index.in_scope(types, &scope);
@@ -615,7 +628,7 @@ pub fn evaluate_control(
             continue;
         }
 
-        let rule = match &mut rule {
+        let rule = match rule {
             Some(rule) => rule,
             None => rule.insert(compile(control)?),
         };

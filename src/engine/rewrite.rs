@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::testing::case_findings;
+use super::testing::case_findings_with;
 use super::{EngineError, compile};
 use crate::catalogue::{Control, TestCase};
 use crate::store::StoredFinding;
@@ -48,11 +48,12 @@ pub fn compare(control: &Control, file: &str, rewrite: &str) -> Result<Compariso
         inputs: 0,
         differences: Vec::new(),
     };
+    let (rule, rewrite) = (&mut None, &mut None);
     for case in &control.tests {
         for (change, input) in changes(case) {
             comparison.inputs += 1;
-            let mut old = case_findings(control, &input)?;
-            let mut new = case_findings(&rewritten, &input)?;
+            let mut old = case_findings_with(control, rule, &input)?;
+            let mut new = case_findings_with(&rewritten, rewrite, &input)?;
             old.sort();
             new.sort();
             if judged(&old) != judged(&new) {
@@ -100,6 +101,21 @@ enum Step {
 /// The case as written, then the case with each property of each resource changed in
 /// each way, each with a description of the change.
 fn changes(case: &TestCase) -> Vec<(String, TestCase)> {
+    let mut out = vec![("as written".to_owned(), case.clone())];
+    for (i, resource) in case.resources.iter().enumerate() {
+        for (change, properties) in malformed(&resource.properties) {
+            let mut changed = case.clone();
+            changed.resources[i].properties = properties;
+            out.push((format!("{}: {change}", resource.id), changed));
+        }
+    }
+    out
+}
+
+/// `properties` with one property changed, for each property (nested ones too) and
+/// each change: removed, or set to null, a string, true, false, `{}`, `[]` or 0. Each
+/// comes with what was changed, as `properties.a.b set to "x"`.
+pub(super) fn malformed(properties: &Value) -> Vec<(String, Value)> {
     let replacements = [
         ("null", Value::Null),
         ("\"x\"", Value::from("x")),
@@ -109,22 +125,20 @@ fn changes(case: &TestCase) -> Vec<(String, TestCase)> {
         ("[]", Value::Array(Vec::new())),
         ("0", Value::from(0)),
     ];
-    let mut out = vec![("as written".to_owned(), case.clone())];
-    for (i, resource) in case.resources.iter().enumerate() {
-        let mut paths = Vec::new();
-        property_paths(&resource.properties, &mut Vec::new(), &mut paths);
-        for path in paths {
-            let name = format!("{}: properties{}", resource.id, path_text(&path));
-            let mut removed = case.clone();
-            if remove(&mut removed.resources[i].properties, &path) {
-                out.push((format!("{name} removed"), removed));
-            }
-            for (text, value) in &replacements {
-                let mut changed = case.clone();
-                if let Some(slot) = at(&mut changed.resources[i].properties, &path) {
-                    *slot = value.clone();
-                    out.push((format!("{name} set to {text}"), changed));
-                }
+    let mut paths = Vec::new();
+    property_paths(properties, &mut Vec::new(), &mut paths);
+    let mut out = Vec::new();
+    for path in paths {
+        let name = format!("properties{}", path_text(&path));
+        let mut removed = properties.clone();
+        if remove(&mut removed, &path) {
+            out.push((format!("{name} removed"), removed));
+        }
+        for (text, value) in &replacements {
+            let mut changed = properties.clone();
+            if let Some(slot) = at(&mut changed, &path) {
+                *slot = value.clone();
+                out.push((format!("{name} set to {text}"), changed));
             }
         }
     }
