@@ -11,10 +11,17 @@ day_ns := ((24 * 60) * 60) * 1000000000
 # result itself, not an object to build it from.
 results := [verdict(r.id, r.properties) | some r in input.resources]
 
-verdict(id, p) := {"resource": id, "status": "error", "message": "the credential report was not collected for this user"} if {
+#
+# Most users have no active key: that case is decided first. A list of keys means the
+# report was read, so deciding it first never hides the error cases below it.
+verdict(id, p) := {"resource": id, "status": "not_applicable", "message": "no active access key"} if {
+	is_array(p.credential_report.access_keys)
+	count([key | some key in p.credential_report.access_keys; key.active == true]) == 0
+} else := {"resource": id, "status": "error", "message": "the credential report was not collected for this user"} if {
 	not is_object(p.credential_report)
 } else := {"resource": id, "status": "error", "message": "the credential report row's access keys are not a list"} if {
-	not is_array(object.get(p.credential_report, "access_keys", []))
+	keys := p.credential_report.access_keys
+	not is_array(keys)
 } else := rotation(id, keys, late) if {
 	keys := [key | some key in p.credential_report.access_keys; key.active == true]
 	count(keys) > 0

@@ -21,13 +21,13 @@ judged(id, p) := {"resource": id, "status": "not_applicable", "message": "no con
 	report := p.credential_report
 	is_object(report)
 	not report.password_enabled == true
-	keys := object.get(report, "access_keys", [])
-	is_array(keys)
-	count([k | some k in keys; k.active == true]) == 0
+	is_array(report.access_keys)
+	count([k | some k in report.access_keys; k.active == true]) == 0
 } else := {"resource": id, "status": "error", "message": "the credential report was not collected for this user"} if {
 	not is_object(p.credential_report)
 } else := {"resource": id, "status": "error", "message": "the credential report row's access keys are not a list"} if {
-	not is_array(object.get(p.credential_report, "access_keys", []))
+	keys := p.credential_report.access_keys
+	not is_array(keys)
 } else := verdict(id, credentials(p.credential_report))
 
 # Every enabled credential of a user, dated: a console password, then active access keys.
