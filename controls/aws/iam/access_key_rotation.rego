@@ -11,7 +11,6 @@ day_ns := ((24 * 60) * 60) * 1000000000
 # result itself, not an object to build it from.
 results := [verdict(r.id, r.properties) | some r in input.resources]
 
-#
 # Most users have no active key: that case is decided first. A list of keys means the
 # report was read, so deciding it first never hides the error cases below it.
 verdict(id, p) := {"resource": id, "status": "not_applicable", "message": "no active access key"} if {
